@@ -1,0 +1,87 @@
+// The Kubernetes API client every fault and observation goes through.
+// Thread-safe: one Client is shared by all workers.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "runner/kube/config.h"
+#include "runner/kube/errors.h"
+#include "runner/kube/resource.h"
+#include "runner/kube/transport.h"
+
+namespace faultline::kube {
+
+using json = nlohmann::json;
+
+enum class PatchType { Merge, StrategicMerge, Json };
+
+struct ListOptions {
+  std::string label_selector;
+  std::string field_selector;
+  int64_t limit = 500;           // page size; pages are followed with `continue`
+  std::string resource_version;  // "" = most recent
+};
+
+struct DeleteOptions {
+  std::optional<int64_t> grace_period_seconds;
+  std::string propagation_policy;  // Foreground | Background | Orphan
+  std::string precondition_uid;
+  std::string precondition_resource_version;
+  bool dry_run = false;
+};
+
+struct WatchEvent {
+  std::string type;  // ADDED MODIFIED DELETED (BOOKMARKs are consumed internally)
+  json object;
+};
+
+class Client {
+ public:
+  explicit Client(ClientConfig config, std::shared_ptr<HttpTransport> transport = nullptr);
+
+  const ClientConfig& config() const { return config_; }
+
+  json get(const Resource& r, const std::string& ns, const std::string& name);
+  // All pages merged: {"items": [...], "metadata": {"resourceVersion": "..."}}.
+  json list(const Resource& r, const std::string& ns, const ListOptions& options = {});
+  json create(const Resource& r, const std::string& ns, const json& body);
+  json replace(const Resource& r, const std::string& ns, const std::string& name, const json& body);
+  json patch(const Resource& r, const std::string& ns, const std::string& name, const json& patch,
+             PatchType type = PatchType::Merge);
+  void remove(const Resource& r, const std::string& ns, const std::string& name,
+              const DeleteOptions& options = {});
+  // POST pods/eviction (policy/v1). A PDB refusal throws ApiError TooManyRequests.
+  void evict(const std::string& ns, const std::string& pod, const DeleteOptions& options = {});
+  json server_version();  // GET /version
+
+  // List then watch from the list's resourceVersion, calling on_event for the
+  // initial items (as ADDED) and every change after. A 410 Gone or a cut
+  // stream relists and emits the difference (ADDED/MODIFIED/DELETED against
+  // what was already delivered), so no event is lost or repeated. Returns
+  // when on_event returns false or stop is requested. Throws ApiError for
+  // errors a relist cannot fix (403, 404 on the resource type, ...).
+  void watch(const Resource& r, const std::string& ns, const ListOptions& options,
+             const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop);
+
+  // Raw request with auth, rate limit, retries (idempotent verbs only) and
+  // typed errors. verb/resource/name label errors.
+  HttpResponse request(const std::string& method, const std::string& path, const std::string& body,
+                       const std::string& content_type, const std::string& verb,
+                       const std::string& resource, const std::string& name, bool idempotent);
+
+ private:
+  ClientConfig config_;
+  std::shared_ptr<HttpTransport> transport_;
+  struct State;
+  std::shared_ptr<State> state_;  // rate limiter, credential cache
+};
+
+}  // namespace faultline::kube

@@ -1,0 +1,36 @@
+// Internals shared by client.cpp and watch.cpp: what every copy of a Client
+// shares (rate limiter, credentials), request preparation, error context.
+#pragma once
+
+#include <string>
+
+#include "runner/kube/backoff.h"
+#include "runner/kube/client.h"
+#include "runner/kube/credentials.h"
+#include "runner/kube/rate_limiter.h"
+
+namespace faultline::kube {
+
+struct Client::State {
+  explicit State(const ClientConfig& config)
+      : limiter(config.qps, config.burst), credentials(config) {}
+
+  RateLimiter limiter;
+  Credentials credentials;
+  Backoff backoff;
+
+  // The request with Accept, Content-Type and the current credentials.
+  HttpRequest prepare(const std::string& method, const std::string& path, const std::string& body,
+                      const std::string& content_type, std::chrono::milliseconds timeout);
+
+  // e with verb/resource/name filled in (the transport does not know them)
+  // and every token we ever sent scrubbed from the message.
+  ApiError contextualize(const ApiError& e, const std::string& verb, const std::string& resource,
+                         const std::string& name) const;
+};
+
+// The body as JSON; a Decode error (never quoting the body) when it is not.
+json decode(const HttpResponse& response, const std::string& verb, const std::string& resource,
+            const std::string& name);
+
+}  // namespace faultline::kube

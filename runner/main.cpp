@@ -1,0 +1,2 @@
+// Placeholder until the CLI lands (runner/experiment).
+int main() { return 0; }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every system package faultline needs to build, test and demo, from
+# Debian's packages. Idempotent: a machine that has them all is left alone.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config clang-format
+  libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev prometheus-cpp-dev
+  liblua5.4-dev libgtest-dev libgmock-dev
+  # the local control plane is built from Go modules (tests/cluster)
+  golang-go
+  # tests: real servers and validators
+  prometheus prometheus-pushgateway chromium libxml2-utils openssl curl jq
+  python3-jsonschema procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# A machine with its own Go toolchain (>= 1.26) need not take Debian's.
+if command -v go >/dev/null && go version | grep -qE 'go1\.(2[6-9]|[3-9][0-9])'; then
+  missing=("${missing[@]/golang-go}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's packaged services must not run on their own: tests start their own.
+for svc in prometheus prometheus-pushgateway; do
+  if pgrep -x "$svc" >/dev/null 2>&1 && [[ -z "${FAULTLINE_KEEP_SERVICES:-}" ]]; then
+    (service "$svc" stop || pkill -x "$svc") >/dev/null 2>&1 || true
+  fi
+done
+go version >/dev/null 2>&1 || { echo "bootstrap: no Go toolchain (need go >= 1.26 for tests/cluster)" >&2; exit 1; }
+echo "bootstrap: all system packages present"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Stops exactly the processes up.sh started (by recorded PID) and removes the
+# state directory. usage: down.sh [--state DIR] [--keep-dir]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+state=$here/.state/default
+keep=
+while (($#)); do
+  case $1 in
+    --state) state=$2; shift 2 ;;
+    --name) state=$here/.state/$2; shift 2 ;;
+    --keep-dir) keep=1; shift ;;
+    *) echo "down.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ -d $state ]] || { echo "down.sh: nothing at $state"; exit 0; }
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+if [[ -f "$state/pids" ]]; then
+  # Reverse start order: kwok and controllers first, etcd last.
+  tac "$state/pids" | while read -r role pid; do
+    # Only signal a PID that is still the program we started (no PID reuse accidents).
+    if alive "$pid" && grep -q "$state" "/proc/$pid/cmdline" 2>/dev/null; then
+      stop_pid "$pid"
+    fi
+  done
+fi
+if [[ -z $keep ]]; then rm -rf "$state"; fi
+echo "down.sh: stopped $state"

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Starts a local Kubernetes control plane for faultline's tests and demo:
+# etcd -> kube-apiserver (wait for /readyz) -> controller-manager, scheduler,
+# one kwok per zone; creates nodes labelled by zone; writes a kubeconfig with
+# inline certificates (client-cert auth, TLS verified against the cluster CA)
+# and prints its path. Everything binds to 127.0.0.1.
+#
+# usage: up.sh [--state DIR] [--zones zone-a,zone-b,zone-c] [--nodes-per-zone 3]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+state=$here/.state/default
+zones=zone-a,zone-b,zone-c
+per_zone=3
+while (($#)); do
+  case $1 in
+    --state) state=$2; shift 2 ;;
+    --zones) zones=$2; shift 2 ;;
+    --nodes-per-zone) per_zone=$2; shift 2 ;;
+    --name) state=$here/.state/$2; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "up.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ $per_zone =~ ^[0-9]+$ ]] || { echo "up.sh: --nodes-per-zone expects a number, got '$per_zone'" >&2; exit 2; }
+mkdir -p "$state"
+state=$(cd "$state" && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+log() { echo "up.sh: $*" >&2; }
+fail() {
+  log "$*"
+  for f in "$state"/logs/*.log; do [[ -f $f ]] && { echo "--- tail $f" >&2; tail -n 15 "$f" >&2; }; done
+  exit 1
+}
+
+# Reuse a cluster that is already up for this state directory.
+if [[ -f "$state/kubeconfig" ]] && alive "$(pid_of kube-apiserver)" &&
+   kubectl_ get --raw /readyz >/dev/null 2>&1; then
+  log "already running"
+  echo "$state/kubeconfig"
+  exit 0
+fi
+[[ -f "$state/pids" ]] && "$here/down.sh" --state "$state" --keep-dir >/dev/null 2>&1 || true
+
+bin=$("$here/build.sh")
+t0=$(date +%s.%N)
+rm -rf "$state/etcd" "$state/pki" "$state/logs" "$state/pids"
+mkdir -p "$state/pki" "$state/logs"
+ln -sfn "$bin" "$state/bin"
+echo "$zones" >"$state/zones"
+for f in "$here"/stages/*.yaml; do echo "---"; cat "$f"; done >"$state/kwok.yaml"
+
+# --- certificates (generated per cluster; nothing secret is committed) ---
+pki=$state/pki
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+sign() { # sign <name> <subject> <extensions>
+  key "$pki/$1.key"
+  openssl req -new -key "$pki/$1.key" -subj "$2" -out "$pki/$1.csr" 2>/dev/null
+  openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -days 365 -out "$pki/$1.crt" -extfile <(printf '%s\n' "$3") 2>/dev/null
+}
+key "$pki/ca.key"
+openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=faultline-local-ca" -days 365 -out "$pki/ca.crt" 2>/dev/null
+sign apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
+extendedKeyUsage=serverAuth
+keyUsage=critical,digitalSignature,keyEncipherment"
+sign admin "/O=system:masters/CN=faultline-admin" "extendedKeyUsage=clientAuth
+keyUsage=critical,digitalSignature,keyEncipherment"
+key "$pki/sa.key"
+openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+
+etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
+b64() { base64 -w0 <"$1"; }
+cat >"$state/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: faultline-local
+  cluster:
+    server: https://127.0.0.1:$api_port
+    certificate-authority-data: $(b64 "$pki/ca.crt")
+users:
+- name: faultline-admin
+  user:
+    client-certificate-data: $(b64 "$pki/admin.crt")
+    client-key-data: $(b64 "$pki/admin.key")
+contexts:
+- name: faultline-local
+  context: { cluster: faultline-local, user: faultline-admin, namespace: default }
+current-context: faultline-local
+KC
+chmod 600 "$state/kubeconfig"
+
+# --- etcd ---
+start etcd "$bin/etcd" --name=local --data-dir="$state/etcd" \
+  --listen-client-urls="http://127.0.0.1:$etcd_port" --advertise-client-urls="http://127.0.0.1:$etcd_port" \
+  --listen-peer-urls="http://127.0.0.1:$peer_port" --initial-advertise-peer-urls="http://127.0.0.1:$peer_port" \
+  --initial-cluster="local=http://127.0.0.1:$peer_port" --unsafe-no-fsync --log-level=warn
+for _ in $(seq 1 300); do
+  curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null 2>&1 && break
+  alive "$(pid_of etcd)" || fail "etcd exited"
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null || fail "etcd not healthy after 30s"
+
+# --- kube-apiserver ---
+# Short default tolerations: pods leave a failed node in seconds, not 5 minutes.
+start kube-apiserver "$bin/kube-apiserver" \
+  --etcd-servers="http://127.0.0.1:$etcd_port" \
+  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
+  --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+  --client-ca-file="$pki/ca.crt" \
+  --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --authorization-mode=Node,RBAC --service-cluster-ip-range=10.96.0.0/16 \
+  --endpoint-reconciler-type=none --allow-privileged=true --profiling=false \
+  --default-not-ready-toleration-seconds=5 --default-unreachable-toleration-seconds=5
+for _ in $(seq 1 600); do
+  kubectl_ get --raw /readyz >/dev/null 2>&1 && break
+  alive "$(pid_of kube-apiserver)" || fail "kube-apiserver exited"
+  sleep 0.1
+done
+kubectl_ get --raw /readyz >/dev/null 2>&1 || fail "kube-apiserver not ready after 60s"
+
+# --- controller-manager, scheduler ---
+# Node failure in seconds: a node whose Lease is 10s stale is NotReady/Unknown
+# and tainted; a fully failed zone is evicted at 10 nodes/s.
+start kube-controller-manager "$bin/kube-controller-manager" \
+  --kubeconfig="$state/kubeconfig" --authentication-kubeconfig="$state/kubeconfig" \
+  --authorization-kubeconfig="$state/kubeconfig" \
+  --bind-address=127.0.0.1 --secure-port="$(free_port)" --leader-elect=false \
+  --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
+  --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
+  --use-service-account-credentials=false \
+  --node-monitor-period=1s --node-monitor-grace-period=10s \
+  --node-eviction-rate=10 --secondary-node-eviction-rate=10 \
+  --kube-api-qps=200 --kube-api-burst=400
+start kube-scheduler "$bin/kube-scheduler" \
+  --kubeconfig="$state/kubeconfig" --authentication-kubeconfig="$state/kubeconfig" \
+  --authorization-kubeconfig="$state/kubeconfig" \
+  --bind-address=127.0.0.1 --secure-port="$(free_port)" --leader-elect=false
+
+# --- kwok: one per zone, plus one for nodes outside the zones (benchmarks) ---
+for zone in $(tr ',' ' ' <<<"$zones") rest; do start_kwok "$zone"; done
+
+# --- nodes ---
+{
+  i=0
+  for zone in $(tr ',' ' ' <<<"$zones"); do
+    for n in $(seq 1 "$per_zone"); do
+      i=$((i + 1))
+      cat <<NODE
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: $zone-$n
+  labels:
+    topology.kubernetes.io/zone: $zone
+    topology.kubernetes.io/region: local
+    kubernetes.io/hostname: $zone-$n
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    type: kwok
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+spec:
+  podCIDR: 10.244.$i.0/24
+  podCIDRs: [10.244.$i.0/24]
+status:
+  allocatable: { cpu: "8", memory: 32Gi, pods: "110" }
+  capacity: { cpu: "8", memory: 32Gi, pods: "110" }
+NODE
+    done
+  done
+} >"$state/nodes.yaml"
+kubectl_ apply -f "$state/nodes.yaml" >/dev/null || fail "could not create nodes"
+kubectl_ wait --for=condition=Ready nodes --all --timeout=60s >/dev/null || fail "nodes not Ready after 60s"
+# Pods need the namespace's default ServiceAccount, made by the controller-manager.
+for _ in $(seq 1 300); do
+  kubectl_ get serviceaccount default -n default >/dev/null 2>&1 && break
+  sleep 0.1
+done
+kubectl_ get serviceaccount default -n default >/dev/null 2>&1 || fail "no default ServiceAccount after 30s"
+
+t1=$(date +%s.%N)
+rss=0
+while read -r _ pid; do
+  alive "$pid" && rss=$((rss + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")))
+done <"$state/pids"
+log "ready in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)")s: $(tr ',' ' ' <<<"$zones" | wc -w) zones x $per_zone nodes; control plane RSS $((rss / 1024)) MiB"
+echo "$state/kubeconfig"
