@@ -41,8 +41,9 @@ h2 { font-size: 17px; margin: 0 0 10px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
 th { background: #f0f2f5; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: #444; }
-td { overflow-wrap: anywhere; }
-td.t, td.num { white-space: nowrap; font-variant-numeric: tabular-nums; }
+td { overflow-wrap: break-word; }
+td.name { overflow-wrap: anywhere; }  /* pod and node names: break anywhere rather than overflow */
+td.t, td.num, td.verdict, td.enum { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
 .skip { color: var(--muted); } .warning { color: var(--warn); font-weight: 600; }
 tr.failed-row td { background: #fff4f4; }
@@ -131,15 +132,16 @@ void slo_table(std::ostringstream& h, const RunRecord& r) {
     bool evaluated = slo_evaluated(r, s);
     h << "<tr" << (evaluated && !s.passed ? " class=\"failed-row\"" : "") << "><td><strong>"
       << html(s.name) << "</strong>";
-    if (!s.description.empty()) h << "<br><span class=\"muted\">" << html(s.description) << "</span>";
-    h << "</td><td>"
+    if (!s.description.empty())
+      h << "<br><span class=\"muted\">" << html(s.description) << "</span>";
+    h << "</td><td class=\"verdict\">"
       << (!evaluated ? "<span class=\"skip\">not evaluated</span>"
           : s.passed ? "<span class=\"pass\">✔ pass</span>"
                      : "<span class=\"fail\">✘ fail</span>")
       << "</td><td class=\"num\">"
       << html(!s.measured_text.empty() ? s.measured_text
-              : s.measured            ? text::number(*s.measured)
-                                      : "–")
+              : s.measured             ? text::number(*s.measured)
+                                       : "–")
       << "</td><td class=\"num\">" << html(s.bound_text) << "</td><td class=\"t\">";
     if (s.deciding_span) {
       h << text::seconds(s.deciding_span->from) << " – " << text::seconds(s.deciding_span->to);
@@ -200,10 +202,10 @@ void fault_log(std::ostringstream& h, const RunRecord& r) {
   for (const auto& f : r.faults) {
     bool bad = f.status == "failed" || f.status == "rollback_failed" || f.status == "applied";
     h << "<tr" << (bad ? " class=\"failed-row\"" : "") << "><td class=\"num\">" << f.id
-      << "</td><td class=\"t\">" << text::seconds(f.applied) << "</td><td>" << html(f.action)
-      << "</td><td>" << html(f.target) << "</td><td class=\"t\">"
-      << (f.rolled_back ? text::seconds(*f.rolled_back) : "–") << "</td><td class=\""
-      << (bad ? "fail" : "pass") << "\">" << html(f.status) << "</td><td>";
+      << "</td><td class=\"t\">" << text::seconds(f.applied) << "</td><td class=\"enum\">"
+      << html(f.action) << "</td><td class=\"name\">" << html(f.target) << "</td><td class=\"t\">"
+      << (f.rolled_back ? text::seconds(*f.rolled_back) : "–") << "</td><td class=\"enum "
+      << (bad ? "fail" : "pass") << "\">" << html(f.status) << "</td><td class=\"name\">";
     if (!f.error.empty()) h << "<span class=\"fail\">" << html(f.error) << "</span><br>";
     if (f.detail.is_object() && !f.detail.empty()) {
       h << "<code>" << html(f.detail.dump(-1, ' ', false, json::error_handler_t::replace))
@@ -223,10 +225,10 @@ void events(std::ostringstream& h, const RunRecord& r) {
   h << "<table><thead><tr><th>Time</th><th>Type</th><th>Reason</th><th>Object</th>"
        "<th>Message</th></tr></thead><tbody>\n";
   for (const auto& e : r.events) {
-    h << "<tr><td class=\"t\">" << text::seconds(e.t) << "</td><td"
-      << (e.type == "Warning" ? " class=\"warning\"" : "") << ">" << html(e.type) << "</td><td>"
-      << html(e.reason) << "</td><td>" << html(e.object) << "</td><td>" << html(e.message)
-      << "</td></tr>\n";
+    h << "<tr><td class=\"t\">" << text::seconds(e.t) << "</td><td class=\"enum"
+      << (e.type == "Warning" ? " warning" : "") << "\">" << html(e.type) << "</td><td>"
+      << html(e.reason) << "</td><td class=\"name\">" << html(e.object) << "</td><td>"
+      << html(e.message) << "</td></tr>\n";
   }
   h << "</tbody></table></section>\n";
 }

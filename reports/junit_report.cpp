@@ -15,9 +15,7 @@ namespace {
 using text::xml;
 using text::xml_attr;
 
-std::string seconds_attr(double s) {
-  return text::number(std::isfinite(s) && s > 0 ? s : 0, 3);
-}
+std::string seconds_attr(double s) { return text::number(std::isfinite(s) && s > 0 ? s : 0, 3); }
 
 struct Case {
   std::string name;
@@ -59,8 +57,7 @@ std::vector<Case> cases(const RunRecord& r) {
     size_t n = r.rollback.remaining.size();
     rollback.outcome = "failure";
     rollback.message = "rollback incomplete: " + std::to_string(n) +
-                       (n == 1 ? " change" : " changes") +
-                       " not undone; run `faultline recover`";
+                       (n == 1 ? " change" : " changes") + " not undone; run `faultline recover`";
     for (const auto& item : r.rollback.remaining) rollback.body += item + "\n";
   }
   out.push_back(std::move(rollback));
@@ -122,8 +119,8 @@ std::string render_junit(const RunRecord& r) {
   x << "    </properties>\n";
 
   for (const auto& c : all) {
-    x << "    <testcase name=\"" << xml_attr(c.name) << "\" classname=\""
-      << xml_attr(r.experiment) << "\" time=\"" << seconds_attr(c.time) << "\"";
+    x << "    <testcase name=\"" << xml_attr(c.name) << "\" classname=\"" << xml_attr(r.experiment)
+      << "\" time=\"" << seconds_attr(c.time) << "\"";
     if (c.outcome.empty()) {
       x << "/>\n";
       continue;

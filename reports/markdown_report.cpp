@@ -14,8 +14,8 @@ std::string render_markdown(const RunRecord& r) {
   using text::markdown;
   const char* icon = r.result == "passed" ? "✅" : r.result == "failed" ? "❌" : "⚠️";
   std::ostringstream md;
-  md << "### " << icon << " faultline " << markdown(r.experiment) << ": **"
-     << verdict_title(r) << "**\n\n";
+  md << "### " << icon << " faultline " << markdown(r.experiment) << ": **" << verdict_title(r)
+     << "**\n\n";
   md << markdown(verdict_sentence(r)) << "\n\n";
 
   md << "Cluster " << markdown(r.cluster_context.empty() ? "unknown" : r.cluster_context);
@@ -30,8 +30,8 @@ std::string render_markdown(const RunRecord& r) {
                             : s.passed           ? "✅ pass"
                                                  : "❌ fail";
       std::string measured = !s.measured_text.empty() ? s.measured_text
-                             : s.measured            ? text::number(*s.measured)
-                                                     : "–";
+                             : s.measured             ? text::number(*s.measured)
+                                                      : "–";
       md << "| " << markdown(s.name) << " | " << markdown(measured) << " | "
          << markdown(s.bound_text) << " | " << verdict << " |\n";
     }

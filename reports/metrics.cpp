@@ -25,8 +25,7 @@ namespace {
 
 using Labels = std::map<std::string, std::string>;
 
-constexpr const char* kResults[] = {"passed", "failed", "aborted", "error",
-                                    "rollback_incomplete"};
+constexpr const char* kResults[] = {"passed", "failed", "aborted", "error", "rollback_incomplete"};
 
 std::string or_unknown(const std::string& s) { return s.empty() ? "unknown" : s; }
 
@@ -44,7 +43,8 @@ std::string base64url(const std::string& in) {
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
   }
   if (i + 1 == in.size()) {
@@ -53,7 +53,8 @@ std::string base64url(const std::string& in) {
     out += kAlphabet[(n >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    uint32_t n =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     for (int shift : {18, 12, 6}) out += kAlphabet[(n >> shift) & 63];
     out += "=";
   }
@@ -102,8 +103,7 @@ GatewayAddress parse_gateway_url(const std::string& url) {
   }
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
   if (rest.find_first_of("/?#") != std::string::npos) {
-    throw bad("a path, query or fragment is not supported (expected " + scheme +
-              "://host[:port])");
+    throw bad("a path, query or fragment is not supported (expected " + scheme + "://host[:port])");
   }
   std::string host, port;
   if (!rest.empty() && rest.front() == '[') {  // [::1]:9091
@@ -133,8 +133,8 @@ RunMetrics::RunMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
     return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
   };
   run_in_progress_ = gauge("faultline_run_in_progress", "1 while a drill is running");
-  run_result_ = gauge("faultline_run_result",
-                      "Result of the last run: 1 for its result, 0 for the others");
+  run_result_ =
+      gauge("faultline_run_result", "Result of the last run: 1 for its result, 0 for the others");
   slo_passed_ = gauge("faultline_slo_passed",
                       "1 when the SLO was met in the last run, 0 when not, NaN when not evaluated");
   slo_value_ = gauge("faultline_slo_value", "Value the SLO measured in the last run (NaN: none)");
@@ -145,8 +145,8 @@ RunMetrics::RunMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
   run_duration_seconds_ = gauge("faultline_run_duration_seconds", "Duration of the last run");
   last_run_timestamp_ =
       gauge("faultline_last_run_timestamp_seconds", "Unix time the last run ended");
-  last_success_timestamp_ = gauge("faultline_last_success_timestamp_seconds",
-                                  "Unix time the last passing run ended");
+  last_success_timestamp_ =
+      gauge("faultline_last_success_timestamp_seconds", "Unix time the last passing run ended");
   rollback_complete_ = gauge("faultline_rollback_complete",
                              "1 when the last run left nothing behind in the cluster");
   faults_ = gauge("faultline_run_faults", "Faults of the last run, by status");

@@ -78,7 +78,7 @@ class RunMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   mutable std::mutex mutex_;
-  std::vector<Added> added_;  // series set by the last update, removed by the next
+  std::vector<Added> added_;          // series set by the last update, removed by the next
   std::string experiment_, cluster_;  // grouping key of the last start/update
 
   GaugeFamily* run_in_progress_;

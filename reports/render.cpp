@@ -13,10 +13,14 @@ namespace faultline::reports {
 
 std::string render(const RunRecord& record, Format format) {
   switch (format) {
-    case Format::Json: return render_json(record);
-    case Format::Junit: return render_junit(record);
-    case Format::Html: return render_html(record);
-    case Format::Markdown: return render_markdown(record);
+    case Format::Json:
+      return render_json(record);
+    case Format::Junit:
+      return render_junit(record);
+    case Format::Html:
+      return render_html(record);
+    case Format::Markdown:
+      return render_markdown(record);
   }
   return {};
 }
@@ -31,10 +35,14 @@ std::optional<Format> parse_format(std::string_view name) {
 
 std::string file_name(Format format) {
   switch (format) {
-    case Format::Json: return "report.json";
-    case Format::Junit: return "junit.xml";
-    case Format::Html: return "report.html";
-    case Format::Markdown: return "summary.md";
+    case Format::Json:
+      return "report.json";
+    case Format::Junit:
+      return "junit.xml";
+    case Format::Html:
+      return "report.html";
+    case Format::Markdown:
+      return "summary.md";
   }
   return {};
 }

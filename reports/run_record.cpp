@@ -174,8 +174,8 @@ FaultRecord read_fault(const Reader& r) {
   f.detail = r.object("detail");
   f.applied = r.number("applied");
   f.rolled_back = r.optional_number("rolled_back");
-  f.status = r.one_of("status",
-                      {"applied", "rolled_back", "failed", "not_reversible", "rollback_failed"});
+  f.status =
+      r.one_of("status", {"applied", "rolled_back", "failed", "not_reversible", "rollback_failed"});
   f.error = r.string("error");
   return f;
 }
@@ -329,11 +329,34 @@ RunRecord from_json(const json& j, const std::string& where) {
                                    " is not supported (this faultline reads version " +
                                    std::to_string(kSchemaVersion) + ")");
   }
-  r.only({"schema_version", "faultline_version", "run_id", "experiment", "experiment_file",
-          "script", "params", "target", "cluster_context", "cluster_server",
-          "kubernetes_version", "started_at", "ended_at", "duration_seconds", "result",
-          "exit_code", "error", "abort", "phases", "faults", "rollback", "slos", "series",
-          "markers", "events", "log", "availability_ratio", "replacement_seconds"});
+  r.only({"schema_version",
+          "faultline_version",
+          "run_id",
+          "experiment",
+          "experiment_file",
+          "script",
+          "params",
+          "target",
+          "cluster_context",
+          "cluster_server",
+          "kubernetes_version",
+          "started_at",
+          "ended_at",
+          "duration_seconds",
+          "result",
+          "exit_code",
+          "error",
+          "abort",
+          "phases",
+          "faults",
+          "rollback",
+          "slos",
+          "series",
+          "markers",
+          "events",
+          "log",
+          "availability_ratio",
+          "replacement_seconds"});
 
   RunRecord rec;
   rec.schema_version = version;
@@ -359,8 +382,8 @@ RunRecord from_json(const json& j, const std::string& where) {
   if (!r.field("abort").is_null()) {
     Reader a = r.child("abort");
     a.only({"condition", "t", "value", "message"});
-    rec.abort = AbortRecord{a.string("condition"), a.number("t"), a.string("value"),
-                            a.string("message")};
+    rec.abort =
+        AbortRecord{a.string("condition"), a.number("t"), a.string("value"), a.string("message")};
   }
   rec.phases = read_list<PhaseRecord>(r, "phases", read_phase);
   rec.faults = read_list<FaultRecord>(r, "faults", read_fault);

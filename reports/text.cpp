@@ -74,13 +74,25 @@ std::string html(std::string_view s) {
   out.reserve(s.size() + 16);
   for_each_char(s, [&](uint32_t cp, std::string_view bytes) {
     switch (cp) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       case '\n':
-      case '\t': out += bytes; break;
+      case '\t':
+        out += bytes;
+        break;
       default:
         if (cp < 0x20 || cp == 0x7F) break;  // control characters: dropped
         out += bytes;
@@ -96,14 +108,30 @@ std::string xml_escape(std::string_view s, bool attribute) {
   out.reserve(s.size() + 16);
   for_each_char(s, [&](uint32_t cp, std::string_view bytes) {
     switch (cp) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\n': out += attribute ? std::string_view("&#10;") : bytes; break;
-      case '\t': out += attribute ? std::string_view("&#9;") : bytes; break;
-      case '\r': out += "&#13;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\n':
+        out += attribute ? std::string_view("&#10;") : bytes;
+        break;
+      case '\t':
+        out += attribute ? std::string_view("&#9;") : bytes;
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
       default:
         // XML 1.0 allows no other C0 control and not U+FFFE/U+FFFF.
         if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF) {

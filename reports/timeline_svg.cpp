@@ -94,8 +94,8 @@ double time_step(double range) {
 
 std::optional<double> parse_bound(const std::string& bound_text) {
   std::string_view v = bound_text;
-  while (!v.empty() && (v.front() == '>' || v.front() == '<' || v.front() == '=' ||
-                        v.front() == ' ')) {
+  while (!v.empty() &&
+         (v.front() == '>' || v.front() == '<' || v.front() == '=' || v.front() == ' ')) {
     v.remove_prefix(1);
   }
   return parse_ratio(v);
@@ -174,8 +174,8 @@ std::string truncate(const std::string& s, size_t max_chars) {
 
 }  // namespace
 
-std::vector<std::pair<double, double>> downsample(const std::vector<std::pair<double, double>>& points,
-                                                  double t_min, double t_max, int columns) {
+std::vector<std::pair<double, double>> downsample(
+    const std::vector<std::pair<double, double>>& points, double t_min, double t_max, int columns) {
   if (columns <= 0 || points.size() <= static_cast<size_t>(columns) * 2 || t_max <= t_min) {
     return points;
   }
@@ -245,9 +245,8 @@ std::string timeline_svg(const RunRecord& r) {
   };
   std::vector<size_t> order(r.markers.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return r.markers[a].t < r.markers[b].t;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return r.markers[a].t < r.markers[b].t; });
   std::vector<int> number(r.markers.size());
   for (size_t i = 0; i < order.size(); ++i) number[order[i]] = static_cast<int>(i) + 1;
   std::vector<size_t> by_priority = order;
@@ -353,23 +352,23 @@ std::string timeline_svg(const RunRecord& r) {
     svg << "<rect x=\"" << num(kLeft) << "\" y=\"" << num(y0) << "\" width=\"" << num(kPlotWidth)
         << "\" height=\"" << num(kPanelPlot) << "\" fill=\"#fafafa\" stroke=\"#cccccc\"/>\n";
     // Y grid and ticks.
-    double step = p.unit == "count" ? std::max(1.0, nice_step(p.hi - p.lo, 4))
-                                    : nice_step(p.hi - p.lo, 4);
+    double step =
+        p.unit == "count" ? std::max(1.0, nice_step(p.hi - p.lo, 4)) : nice_step(p.hi - p.lo, 4);
     double top_tick = p.unit == "ratio" ? 1.0 : p.hi;
     for (double v = std::ceil(p.lo / step - 1e-9) * step; v <= top_tick + step * 1e-9; v += step) {
       double y = Y(v);
       svg << "<line x1=\"" << num(kLeft) << "\" y1=\"" << num(y) << "\" x2=\""
-          << num(kLeft + kPlotWidth) << "\" y2=\"" << num(y)
-          << "\" stroke=\"#e3e3e3\"/><text x=\"" << num(kLeft - 5) << "\" y=\"" << num(y + 3.5)
-          << "\" text-anchor=\"end\" fill=\"#555\">" << y_tick_label(v, p.unit) << "</text>\n";
+          << num(kLeft + kPlotWidth) << "\" y2=\"" << num(y) << "\" stroke=\"#e3e3e3\"/><text x=\""
+          << num(kLeft - 5) << "\" y=\"" << num(y + 3.5) << "\" text-anchor=\"end\" fill=\"#555\">"
+          << y_tick_label(v, p.unit) << "</text>\n";
     }
     // Failed SLOs: shade the span that decided them on the panel they belong to.
     for (const auto& slo : r.slos) {
       if (slo.passed || !slo.deciding_span) continue;
-      int rank = slo.kind == "availability"                            ? 0
-                 : slo.kind == "latency"                               ? 1
+      int rank = slo.kind == "availability"                                   ? 0
+                 : slo.kind == "latency"                                      ? 1
                  : slo.kind == "replacement" || slo.kind == "ready_endpoints" ? 2
-                                                                       : -1;
+                                                                              : -1;
       if (rank != unit_rank(p.unit)) continue;
       double x0 = X(slo.deciding_span->from), x1 = std::max(X(slo.deciding_span->to), x0 + 2);
       svg << "<rect class=\"deciding\" x=\"" << num(x0) << "\" y=\"" << num(y0) << "\" width=\""
@@ -392,9 +391,10 @@ std::string timeline_svg(const RunRecord& r) {
       bool step_line = p.unit == "count" && points.size() == s.points.size();
       // Zones often hold the same count: nudge each line a little apart so
       // one does not hide another.
-      double nudge = p.unit == "count"
-                         ? (static_cast<double>(si) - (static_cast<double>(p.series.size()) - 1) / 2) * 2.5
-                         : 0;
+      double nudge =
+          p.unit == "count"
+              ? (static_cast<double>(si) - (static_cast<double>(p.series.size()) - 1) / 2) * 2.5
+              : 0;
       std::string d;
       bool pen_down = false;
       for (const auto& [t, v] : points) {
@@ -446,10 +446,10 @@ std::string timeline_svg(const RunRecord& r) {
     const char* dash = m.kind == "phase" ? " stroke-dasharray=\"2 3\"" : "";
     double width = m.kind == "abort" ? 2.2 : 1.3;
     svg << "<line class=\"marker marker-" << text::html(m.kind) << "\" x1=\"" << num(x)
-        << "\" y1=\"" << num(band_top - 2) << "\" x2=\"" << num(x) << "\" y2=\""
-        << num(plot_bottom) << "\" stroke=\"" << color << "\" stroke-width=\"" << width << "\""
-        << dash << "><title>" << number[i] << ". " << text::seconds(m.t) << " "
-        << text::html(m.kind) << ": " << text::html(m.label) << "</title></line>\n";
+        << "\" y1=\"" << num(band_top - 2) << "\" x2=\"" << num(x) << "\" y2=\"" << num(plot_bottom)
+        << "\" stroke=\"" << color << "\" stroke-width=\"" << width << "\"" << dash << "><title>"
+        << number[i] << ". " << text::seconds(m.t) << " " << text::html(m.kind) << ": "
+        << text::html(m.label) << "</title></line>\n";
   }
   for (const Placed& pl : placed) {
     const Marker& m = r.markers[pl.index];

@@ -18,7 +18,7 @@ std::string timeline_svg(const RunRecord& r);
 // A long series is reduced to at most about `columns` * 2 points by keeping
 // each pixel column's minimum and maximum: a one-sample availability dip
 // survives, as it must. Gaps (NaN) are kept. Exposed for tests.
-std::vector<std::pair<double, double>> downsample(const std::vector<std::pair<double, double>>& points,
-                                                  double t_min, double t_max, int columns);
+std::vector<std::pair<double, double>> downsample(
+    const std::vector<std::pair<double, double>>& points, double t_min, double t_max, int columns);
 
 }  // namespace faultline::reports

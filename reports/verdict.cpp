@@ -26,8 +26,8 @@ int failed_slo_count(const RunRecord& r) {
 
 std::string slo_measure_text(const SloRecord& s) {
   std::string measured = !s.measured_text.empty() ? s.measured_text
-                         : s.measured            ? text::number(*s.measured)
-                                                 : "nothing";
+                         : s.measured             ? text::number(*s.measured)
+                                                  : "nothing";
   return "measured " + measured + ", bound " + (s.bound_text.empty() ? "?" : s.bound_text);
 }
 
@@ -86,7 +86,7 @@ std::string verdict_sentence(const RunRecord& r) {
     std::string out = "Aborted at " + text::seconds(r.abort->t) + ": " + r.abort->condition;
     if (!r.abort->value.empty()) out += " (value " + r.abort->value + ")";
     if (!r.abort->message.empty()) out += " — " + r.abort->message;
-    return out + ". Rolled back.";
+    return out + ".";
   }
   if (r.result == "error") {
     return "The run failed with an error" + (r.error.empty() ? "." : ": " + r.error);

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev prometheus-cpp-dev
   liblua5.4-dev libgtest-dev libgmock-dev
+  libssl-dev  # the HTTPS test server in tests/unit/kube
   # the local control plane is built from Go modules (tests/cluster)
   golang-go
   # tests: real servers and validators

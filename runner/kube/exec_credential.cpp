@@ -97,8 +97,13 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   tm.tm_min = min;
   tm.tm_sec = sec;
   time_t t = timegm(&tm) - offset;
-  return std::chrono::system_clock::from_time_t(t) +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(frac);
+  // system_clock counts nanoseconds in 64 bits: it ends in 2262. A plugin
+  // saying "valid until 2999" means "for ever", not an overflow into the past.
+  using Clock = std::chrono::system_clock;
+  constexpr long long kLastSecond =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+  if (t >= kLastSecond) return Clock::time_point::max();
+  return Clock::from_time_t(t) + std::chrono::duration_cast<Clock::duration>(frac);
 }
 
 ExecCredential parse_exec_credential(const std::string& output, const ExecConfig& exec) {

@@ -94,7 +94,7 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
 
   std::string rv;
   bool need_list = true, first = true, reauthenticated = false;
-  int failures = 0;
+  int failures = 0, quiet = 0;
   while (!stop.stop_requested()) {
     std::optional<ApiError> failure;
     try {
@@ -120,7 +120,7 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
       bool gone = false;
       std::optional<ApiError> event_failure;
       std::string buffer;
-      bool delivered_any = false;
+      bool progressed = false;  // an event or a bookmark arrived
 
       auto on_data = [&](std::string_view chunk) {
         buffer.append(chunk);
@@ -139,6 +139,7 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
           auto type = event["type"].get<std::string>();
           const json& object = event.contains("object") ? event["object"] : json();
           if (type == "BOOKMARK") {
+            progressed = true;
             if (auto v = meta(object, "resourceVersion"); !v.empty()) rv = v;
           } else if (type == "ERROR") {
             auto e = event_error(object, what);
@@ -148,7 +149,7 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
               event_failure = e;
             stream_stop.request_stop();
           } else if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
-            delivered_any = true;
+            progressed = true;
             if (auto v = meta(object, "resourceVersion"); !v.empty()) rv = v;
             if (!deliver(type, object)) stream_stop.request_stop();
           } else {
@@ -175,7 +176,7 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
         gone = true;
       }
       if (event_failure) throw *event_failure;
-      if (delivered_any) failures = 0;
+      if (progressed) failures = quiet = 0;
       reauthenticated = false;
       if (gone) {
         log::debug("watch " + what + ": resourceVersion " + rv + " is gone (410); relisting");
@@ -185,7 +186,10 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
         need_list = true;
       }
       // Otherwise the server ended the watch cleanly (timeoutSeconds):
-      // resume from the last resourceVersion.
+      // resume from the last resourceVersion. Streams that keep ending with
+      // nothing in them (a proxy closing idle connections, a server that
+      // 410s at once) are retried after a pause, so we never spin.
+      if (!progressed && !sleep_for(state_->backoff.delay(quiet++, std::nullopt), stop)) return;
       continue;
     } catch (const ApiError& e) {
       if (caller_error) std::rethrow_exception(caller_error);  // the caller's own, untouched

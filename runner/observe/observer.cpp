@@ -21,6 +21,7 @@ struct Observer::Runner {
   virtual void start() = 0;
   virtual void stop() = 0;
   virtual void on_fault_start() {}
+  virtual void on_faulted_zones(const std::vector<std::string>&) {}
 };
 
 namespace {
@@ -309,6 +310,11 @@ class PodsRunner : public Observer::Runner {
       if (t->joinable()) t->join();
   }
 
+  void on_faulted_zones(const std::vector<std::string>& zones) override {
+    tracker_.set_faulted_zones(zones);
+    timeline_.add(name_, tracker_.current(pods_loop_.now()));
+  }
+
   void on_fault_start() override {
     tracker_.freeze_desired_fallback();
     timeline_.add(name_, tracker_.current(pods_loop_.now()));
@@ -401,7 +407,8 @@ double Observer::now() const { return seconds_between(context_.t0, Clock::now())
 TimelineSnapshot Observer::snapshot(double since) const { return timeline_.snapshot(since, now()); }
 
 void Observer::set_faulted_zones(std::vector<std::string> zones) {
-  timeline_.set_faulted_zones(std::move(zones));
+  timeline_.set_faulted_zones(zones);
+  for (auto& r : runners_) r->on_faulted_zones(zones);
 }
 
 void Observer::mark_fault_start(std::optional<double> t) {
@@ -427,6 +434,7 @@ LiveStatus Observer::live(double window_seconds) const {
   if (auto p = timeline_.last_pods()) {
     s.ready_pods = p->ready;
     s.desired_pods = p->desired;
+    s.pods_on_faulted_zones = p->on_faulted_zones;
   }
   if (auto e = timeline_.last_endpoints()) s.ready_endpoints = e->ready_total;
   return s;

@@ -34,6 +34,7 @@ struct LiveStatus {
   };
   std::vector<Availability> availability;  // over the last few seconds
   std::optional<int> ready_pods, desired_pods, ready_endpoints;
+  std::optional<int> pods_on_faulted_zones;
 };
 
 class Observer {

@@ -19,6 +19,13 @@ void check_http_url(const YamlReader& node, const std::string& url, const std::s
   if (url.size() <= scheme.size() + 3) node.fail(what + ": the URL has no host");
 }
 
+// A missing required field reads "<what>: required field "rate" is missing".
+YamlReader required(const YamlReader& n, const std::string& key, const std::string& what) {
+  auto child = n[key];
+  if (!child.defined()) child.as_string(what);  // throws
+  return child;
+}
+
 double positive_rate(const YamlReader& node, const std::string& what) {
   double rate = node.as_rate(what);
   // Beyond this one thread cannot keep a timetable; nobody needs it for a drill.
@@ -40,7 +47,7 @@ HttpProbeSpec parse_http(const YamlReader& n) {
   HttpProbeSpec s;
   s.url = n["url"].as_string(what);
   check_http_url(n["url"], s.url, what);
-  s.rate = positive_rate(n["rate"], what + " rate");
+  s.rate = positive_rate(required(n, "rate", what), what + " rate");
   if (n.has("timeout")) s.timeout = positive_duration(n["timeout"], what + " timeout");
   if (n.has("method")) {
     s.method = n["method"].as_string(what);
@@ -75,7 +82,7 @@ TcpProbeSpec parse_tcp(const YamlReader& n) {
   s.address = n["address"].as_string(what);
   if (!split_host_port(s.address))
     n["address"].fail(what + ": address must be host:port, got \"" + s.address + "\"");
-  s.rate = positive_rate(n["rate"], what + " rate");
+  s.rate = positive_rate(required(n, "rate", what), what + " rate");
   if (n.has("timeout")) s.timeout = positive_duration(n["timeout"], what + " timeout");
   return s;
 }

@@ -28,6 +28,8 @@ std::string format_progress(const ProgressState& s) {
   if (s.live.ready_pods)
     line += " | pods " + std::to_string(*s.live.ready_pods) + "/" +
             std::to_string(s.live.desired_pods.value_or(*s.live.ready_pods));
+  if (s.live.pods_on_faulted_zones && *s.live.pods_on_faulted_zones > 0)
+    line += " (" + std::to_string(*s.live.pods_on_faulted_zones) + " on faulted zones)";
   if (s.live.ready_endpoints) line += " | endpoints " + std::to_string(*s.live.ready_endpoints);
   return line;
 }

@@ -112,7 +112,9 @@ ValueSample prometheus_query(const PrometheusProbeSpec& spec, Clock::time_point 
     s.error = "curl_easy_init failed";
     return s;
   }
-  std::string url = spec.url + "/api/v1/query?query=" + url_escape(spec.query);
+  std::string base = spec.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::string url = base + "/api/v1/query?query=" + url_escape(spec.query);
   std::string body;
   char errbuf[CURL_ERROR_SIZE] = {};
   auto timeout = spec.timeout.count() > 0 ? spec.timeout : std::min(spec.every, Seconds(10));

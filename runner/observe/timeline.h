@@ -46,6 +46,9 @@ struct PodsSample {
   int pending = 0;                           // not yet bound to a node
   std::map<std::string, int> ready_by_zone;  // every known zone, 0 when none
   std::map<std::string, int> pods_by_zone;   // pods present (any state) per zone
+  // Pods still on the zones declared faulted when the sample was taken (for
+  // the live view; SLOs recompute it from pods_by_zone and their window).
+  int on_faulted_zones = 0;
 };
 
 // A Prometheus query result (or the reason there was none).

@@ -170,6 +170,11 @@ void PodsTracker::freeze_desired_fallback() {
   desired_fallback_ = ready;
 }
 
+void PodsTracker::set_faulted_zones(const std::vector<std::string>& zones) {
+  std::lock_guard lock(mu_);
+  faulted_ = std::set<std::string>(zones.begin(), zones.end());
+}
+
 bool PodsTracker::desired_known() const {
   std::lock_guard lock(mu_);
   return desired_.has_value();
@@ -209,6 +214,7 @@ PodsSample PodsTracker::sample_locked(double t) const {
     }
     auto zone = zone_of_locked(p.node);
     ++s.pods_by_zone[zone];
+    if (faulted_.count(zone)) ++s.on_faulted_zones;
     if (p.ready) {
       ++s.ready;
       ++s.ready_by_zone[zone];

@@ -57,6 +57,7 @@ class PodsTracker {
   // current number of Ready pods.
   void freeze_desired_fallback();
   bool desired_known() const;
+  void set_faulted_zones(const std::vector<std::string>& zones);
 
   // Controllers of the active pods: (kind, name).
   std::set<std::pair<std::string, std::string>> owners() const;
@@ -79,6 +80,7 @@ class PodsTracker {
   std::set<std::pair<std::string, std::string>> owners_seen_;
   std::optional<int> desired_;           // resolved from the workload
   std::optional<int> desired_fallback_;  // frozen at fault start
+  std::set<std::string> faulted_;
 };
 
 // A PodDisruptionBudget watch event as a sample (nullopt for DELETED).

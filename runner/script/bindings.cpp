@@ -5,6 +5,7 @@
 #include "runner/script/bindings.h"
 
 #include <cmath>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -19,17 +20,35 @@ namespace {
 
 using nlohmann::json;
 
-// ---- argument helpers (they raise Lua errors naming the function) ----
+// ---- argument helpers ----
+//
+// Lua's luaL_argerror names the function as the call site spelled it
+// ("cordon_zone") and locates it one level up, which is pcall when a script
+// writes pcall(chaos.cordon_zone, 42). These name the export in full and
+// locate the nearest script line instead.
+
+// The running export's "module.function" (upvalue 2 of dispatch).
+std::string qualified_name(lua_State* L) { return lua_tostring(L, lua_upvalueindex(2)); }
+
+[[noreturn]] void arg_error(lua_State* L, int arg, const std::string& message) {
+  raise(L, "bad argument #" + std::to_string(arg) + " to '" + qualified_name(L) + "' (" + message +
+               ")");
+}
+
+[[noreturn]] void type_error(lua_State* L, int arg, const std::string& expected) {
+  const std::string got = lua_isnone(L, arg) ? "no value" : luaL_typename(L, arg);
+  arg_error(L, arg, expected + " expected, got " + got);
+}
 
 void no_more_args(lua_State* L, int count) {
-  if (lua_gettop(L) > count) luaL_argerror(L, count + 1, "no value expected");
+  if (lua_gettop(L) > count) arg_error(L, count + 1, "no value expected");
 }
 
 std::string string_arg(lua_State* L, int arg) {
-  if (lua_type(L, arg) != LUA_TSTRING) luaL_typeerror(L, arg, "string");
+  if (lua_type(L, arg) != LUA_TSTRING) type_error(L, arg, "string");
   size_t len = 0;
   const char* s = lua_tolstring(L, arg, &len);
-  if (len == 0) luaL_argerror(L, arg, "must not be empty");
+  if (len == 0) arg_error(L, arg, "must not be empty");
   return std::string(s, len);
 }
 
@@ -37,7 +56,7 @@ std::string string_arg(lua_State* L, int arg) {
 json options_arg(lua_State* L, int arg, bool required) {
   const int type = lua_type(L, arg);
   if ((type == LUA_TNIL || type == LUA_TNONE) && !required) return json::object();
-  if (type != LUA_TTABLE) luaL_typeerror(L, arg, "table");
+  if (type != LUA_TTABLE) type_error(L, arg, "table");
   std::string error;
   try {
     json value = to_json(L, arg, "options");
@@ -46,8 +65,7 @@ json options_arg(lua_State* L, int arg, bool required) {
   } catch (const ConvertError& e) {
     error = e.what();
   }
-  luaL_argerror(L, arg, error.c_str());
-  return json();  // not reached: luaL_argerror raises
+  arg_error(L, arg, error);
 }
 
 // Calls the HostApi. Anything it throws that is not a std::exception is
@@ -126,19 +144,19 @@ int wait_sleep(lua_State* L, HostApi& api) {
   if (lua_type(L, 1) == LUA_TNUMBER) {
     seconds = lua_tonumber(L, 1);
     if (!std::isfinite(seconds) || seconds < 0) {
-      luaL_argerror(L, 1, "duration must be a non-negative number of seconds");
+      arg_error(L, 1, "duration must be a non-negative number of seconds");
     }
   } else if (lua_type(L, 1) == LUA_TSTRING) {
     const std::string text = lua_tostring(L, 1);
     const auto parsed = parse_duration(text);
     if (!parsed) {
-      const std::string error = "invalid duration '" + text +
-                                "' (expected e.g. \"5s\", \"2m\", \"250ms\" or seconds)";
-      luaL_argerror(L, 1, error.c_str());
+      arg_error(
+          L, 1,
+          "invalid duration '" + text + "' (expected e.g. \"5s\", \"2m\", \"250ms\" or seconds)");
     }
     seconds = parsed->count();
   } else {
-    luaL_typeerror(L, 1, "duration (string or number)");
+    type_error(L, 1, "duration (string or number)");
   }
   call_api([&] { api.sleep(seconds); });
   return 0;
@@ -202,7 +220,8 @@ const Binding kBindings[] = {
 
 constexpr const char* kModules[] = {"cluster", "chaos", "wait", "probe", "log"};
 
-// The C function behind every export; upvalue 1: its index in kBindings.
+// The C function behind every export; upvalues: its index in kBindings, its
+// "module.function" name.
 int dispatch(lua_State* L) {
   const Binding& binding = kBindings[lua_tointeger(L, lua_upvalueindex(1))];
   RunState& run = RunState::of(L);
@@ -222,13 +241,13 @@ int dispatch(lua_State* L) {
     failure = Failure::Fatal, message = e.what(), error = std::current_exception();
   }
   // Raised outside the handlers: the C++ exception is finished with.
-  const std::string qualified =
-      binding.module ? std::string(binding.module) + "." + binding.name : binding.name;
+  const std::string qualified = qualified_name(L);
   switch (failure) {
     case Failure::Host:
-      raise(L, qualified + ": " + message);
+      // HostApi messages may already name the function; say it once.
+      raise(L, message.rfind(qualified + ": ", 0) == 0 ? message : qualified + ": " + message);
     case Failure::Aborted:
-      kill(L, Kill::Aborted, "run aborted during " + qualified + ": " + message);
+      kill(L, Kill::Aborted, message + " (during " + qualified + ")");
     case Failure::Fatal:
       if (run.kill == Kill::None) run.host_failure = error;
       kill(L, Kill::HostFailure, qualified + ": " + message);
@@ -237,8 +256,12 @@ int dispatch(lua_State* L) {
 }
 
 void push_export(lua_State* L, size_t index) {
+  const Binding& binding = kBindings[index];
+  const std::string qualified =
+      binding.module ? std::string(binding.module) + "." + binding.name : binding.name;
   lua_pushinteger(L, static_cast<lua_Integer>(index));
-  lua_pushcclosure(L, dispatch, 1);
+  lua_pushlstring(L, qualified.data(), qualified.size());
+  lua_pushcclosure(L, dispatch, 2);
 }
 
 }  // namespace
@@ -257,7 +280,7 @@ void add_host_modules(lua_State* L, int base) {
       lua_setfield(L, table, kBindings[i].name);
     }
     lua_pushvalue(L, table);
-    lua_setfield(L, loaded, module);  // so errors say 'chaos.cordon_zone'
+    lua_setfield(L, loaded, module);  // so tracebacks say 'chaos.cordon_zone'
     make_readonly(L, module, true);
     lua_setfield(L, base, module);
   }

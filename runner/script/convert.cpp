@@ -117,7 +117,8 @@ json convert(lua_State* L, int index, const std::string& path, int depth) {
     case LUA_TNUMBER: {
       if (lua_isinteger(L, index)) return static_cast<int64_t>(lua_tointeger(L, index));
       const double d = lua_tonumber(L, index);
-      if (!std::isfinite(d)) throw ConvertError(path + ": NaN and infinity cannot be passed to the host");
+      if (!std::isfinite(d))
+        throw ConvertError(path + ": NaN and infinity cannot be passed to the host");
       return d;
     }
     case LUA_TSTRING: {

@@ -62,9 +62,9 @@ void count_hook(lua_State* L, lua_Debug*) {
       kill(L, Kill::Aborted, "run aborted (stop requested)");
     }
     if (run.executed >= run.limits.max_instructions) {
-      kill(L, Kill::InstructionLimit, "instruction limit exceeded (" +
-                                          std::to_string(run.limits.max_instructions) +
-                                          " instructions)");
+      kill(L, Kill::InstructionLimit,
+           "instruction limit exceeded (" + std::to_string(run.limits.max_instructions) +
+               " instructions)");
     }
     return;
   }
@@ -77,7 +77,8 @@ lua_State* new_state(RunState& run) {
   lua_State* L = lua_newstate(allocate, &run);
   if (L == nullptr) return nullptr;
   *static_cast<RunState**>(lua_getextraspace(L)) = &run;
-  const uint64_t step = std::min<uint64_t>(kHookStep, std::max<uint64_t>(run.limits.max_instructions, 1));
+  const uint64_t step =
+      std::min<uint64_t>(kHookStep, std::max<uint64_t>(run.limits.max_instructions, 1));
   lua_sethook(L, count_hook, LUA_MASKCOUNT, static_cast<int>(step));
   run.L = L;
   return L;

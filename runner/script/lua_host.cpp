@@ -29,8 +29,9 @@ void check_script_name(const std::string& script) {
     start = end + 1;
   }
   if (!ok) {
-    throw InputError("script '" + script +
-                     "': expected a file name relative to lua-scripts/ (no absolute path, no '..')");
+    throw InputError(
+        "script '" + script +
+        "': expected a file name relative to lua-scripts/ (no absolute path, no '..')");
   }
 }
 
@@ -74,7 +75,8 @@ std::string location_prefix(const std::string& message) {
   size_t end = colon + 1;
   while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
   if (end > colon + 1 && end < message.size() && message[end] == ':') return message.substr(0, end);
-  if (end == colon + 1 && end < message.size() && message[end] == ' ') return message.substr(0, colon);
+  if (end == colon + 1 && end < message.size() && message[end] == ' ')
+    return message.substr(0, colon);
   return "";
 }
 

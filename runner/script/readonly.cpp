@@ -15,7 +15,8 @@ const char kBackingKey = 0;
 
 std::string key_text(lua_State* L, int index) {
   if (lua_type(L, index) == LUA_TSTRING) return lua_tostring(L, index);
-  if (lua_type(L, index) == LUA_TNUMBER) return "[" + std::string(luaL_tolstring(L, index, nullptr)) + "]";
+  if (lua_type(L, index) == LUA_TNUMBER)
+    return "[" + std::string(luaL_tolstring(L, index, nullptr)) + "]";
   return std::string("<") + luaL_typename(L, index) + ">";
 }
 

@@ -42,8 +42,8 @@ struct RunState {
 
   // Memory (allocator).
   size_t used = 0;
-  size_t overdraft = 0;        // extra bytes granted while an error is being reported
-  bool limit_refused = false;  // the allocator refused at least once because of the limit
+  size_t overdraft = 0;         // extra bytes granted while an error is being reported
+  bool limit_refused = false;   // the allocator refused at least once because of the limit
   char refused_where[96] = {};  // script line of the last refusal ("" if none)
 
   // Instructions (count hook).

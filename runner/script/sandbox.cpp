@@ -25,8 +25,8 @@ const char kLoadedKey = 0;
 
 // Stock base functions that are safe as they are.
 constexpr const char* kBaseAllowList[] = {
-    "assert", "error",    "ipairs",   "next",   "pairs",        "select",   "tonumber",
-    "tostring", "type",   "rawequal", "rawlen", "rawget",       "getmetatable", "_VERSION",
+    "assert",   "error", "ipairs",   "next",   "pairs",  "select",       "tonumber",
+    "tostring", "type",  "rawequal", "rawlen", "rawget", "getmetatable", "_VERSION",
 };
 
 // Libraries offered as read-only tables.
@@ -83,9 +83,25 @@ int sandbox_pcall(lua_State* L) {
   return lua_gettop(L);
 }
 
+// The message handler xpcall installs in place of the script's: once the run
+// is killed it returns the error untouched instead of calling the script's
+// handler, because an error raised from the count hook leaves hooks disabled
+// until the protected call unwinds, and a looping handler would then never
+// be stopped. Upvalue 1: the script's handler.
+int guarded_handler(lua_State* L) {
+  if (RunState::of(L).kill != Kill::None) return 1;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 int sandbox_xpcall(lua_State* L) {
   const int n = lua_gettop(L);
   luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, guarded_handler, 1);
+  lua_replace(L, 2);
   lua_pushboolean(L, 1);
   lua_pushvalue(L, 1);
   lua_rotate(L, 3, 2);  // [f, handler, true, f, args...]
@@ -103,12 +119,12 @@ int sandbox_xpcall(lua_State* L) {
 // the sandbox environment unless one is given.
 int sandbox_load(lua_State* L) {
   if (lua_type(L, 1) != LUA_TSTRING) {
-    raise(L, std::string("load: only source strings can be loaded (got ") +
-                 luaL_typename(L, 1) + ")");
+    raise(L,
+          std::string("load: only source strings can be loaded (got ") + luaL_typename(L, 1) + ")");
   }
   size_t len = 0;
   const char* source = lua_tolstring(L, 1, &len);
-  const char* chunkname = luaL_optstring(L, 2, "=(load)");
+  const char* chunkname = luaL_optstring(L, 2, source);  // stock default: the source itself
   const char* mode = luaL_optstring(L, 3, "t");
   if (std::strcmp(mode, "t") != 0) {
     raise(L, std::string("load: mode '") + mode +
@@ -134,8 +150,8 @@ int sandbox_load(lua_State* L) {
 // run once in the sandbox environment; the result is cached.
 int sandbox_require(lua_State* L) {
   if (lua_type(L, 1) != LUA_TSTRING) {
-    raise(L, std::string("require: module name must be a string (got ") + luaL_typename(L, 1) +
-                 ")");
+    raise(L,
+          std::string("require: module name must be a string (got ") + luaL_typename(L, 1) + ")");
   }
   const std::string name = lua_tostring(L, 1);
   bool ok = !name.empty() && name.front() != '.' && name.back() != '.' &&

@@ -24,6 +24,13 @@ std::string single_key(const YamlReader& node, std::initializer_list<const char*
   return key;
 }
 
+// A missing required field reads "<what>: required field "min" is missing".
+YamlReader required(const YamlReader& n, const std::string& key, const std::string& what) {
+  auto child = n[key];
+  if (!child.defined()) child.as_string(what);  // throws
+  return child;
+}
+
 int non_negative_int(const YamlReader& n, const std::string& what) {
   auto v = n.as_int(what);
   if (v < 0 || v > 1000000) n.fail(what + ": expected a count >= 0, got " + std::to_string(v));
@@ -200,7 +207,7 @@ SloSpec parse_slo(const YamlReader& node) {
     s.kind = SloKind::Availability;
     n.expect_map({"probe", "min", "max_outage"}, what);
     s.probe = n["probe"].as_string(what);
-    s.min_ratio = n["min"].as_ratio(what + " min");
+    s.min_ratio = required(n, "min", what).as_ratio(what + " min");
     if (n.has("max_outage")) s.max_outage = seconds(n["max_outage"], what + " max_outage", false);
   } else if (key == "latency") {
     s.kind = SloKind::Latency;
@@ -216,13 +223,13 @@ SloSpec parse_slo(const YamlReader& node) {
     n.expect_map({"service", "probe", "min", "per_zone_min"}, what);
     if (auto v = n.opt_string("service")) s.service = *v;
     if (auto v = n.opt_string("probe")) s.probe = *v;
-    s.min_ready = non_negative_int(n["min"], what + " min");
+    s.min_ready = non_negative_int(required(n, "min", what), what + " min");
     if (n.has("per_zone_min"))
       s.per_zone_min = non_negative_int(n["per_zone_min"], what + " per_zone_min");
   } else if (key == "replacement") {
     s.kind = SloKind::Replacement;
     n.expect_map({"within", "max_skew", "probe"}, what);
-    s.within = seconds(n["within"], what + " within", true);
+    s.within = seconds(required(n, "within", what), what + " within", true);
     if (n.has("max_skew")) s.max_skew = non_negative_int(n["max_skew"], what + " max_skew");
     if (auto v = n.opt_string("probe")) s.probe = *v;
   } else if (key == "pdb") {
@@ -267,12 +274,12 @@ AbortSpec parse_abort(const YamlReader& node) {
     a.kind = AbortKind::Availability;
     n.expect_map({"probe", "below", "window"}, what);
     a.probe = n["probe"].as_string(what);
-    a.below_ratio = n["below"].as_ratio(what + " below");
-    a.window = seconds(n["window"], what + " window", true);
+    a.below_ratio = required(n, "below", what).as_ratio(what + " below");
+    a.window = seconds(required(n, "window", what), what + " window", true);
   } else if (key == "ready_endpoints") {
     a.kind = AbortKind::ReadyEndpoints;
     n.expect_map({"below", "service", "probe"}, what);
-    a.below_count = non_negative_int(n["below"], what + " below");
+    a.below_count = non_negative_int(required(n, "below", what), what + " below");
     if (a.below_count < 1) n["below"].fail(what + ": below must be at least 1");
     if (auto v = n.opt_string("service")) a.service = *v;
     if (auto v = n.opt_string("probe")) a.probe = *v;

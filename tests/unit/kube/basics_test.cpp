@@ -155,6 +155,9 @@ TEST(Rfc3339, ParsesZuluOffsetsAndFractions) {
   auto off = parse_rfc3339("2024-05-01T12:00:00.5+02:00");
   ASSERT_TRUE(off);
   EXPECT_EQ(duration_cast<milliseconds>(off->time_since_epoch()).count(), 1714557600500);
+  auto far = parse_rfc3339("2999-01-01T00:00:00Z");  // past system_clock's range
+  ASSERT_TRUE(far);
+  EXPECT_GT(*far, std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 200));
   EXPECT_FALSE(parse_rfc3339("2024-05-01 10:00:00"));
   EXPECT_FALSE(parse_rfc3339("2024-13-01T10:00:00Z"));
   EXPECT_FALSE(parse_rfc3339("2024-05-01T10:00:00"));

@@ -245,7 +245,7 @@ TEST(ClientErrors, DecodeErrorsNeverQuoteTheBody) {
   } catch (const ApiError& e) {
     EXPECT_EQ(e.kind(), ApiError::Kind::Decode);
     EXPECT_EQ(std::string(e.what()),
-              "get nodes \"n1\": response is not valid JSON (error at byte 15 of 36) (HTTP 200 "
+              "get nodes \"n1\": response is not valid JSON (error at byte 14 of 35) (HTTP 200 "
               "Decode)");
   }
 }

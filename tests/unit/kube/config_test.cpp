@@ -270,17 +270,17 @@ TEST_F(ConfigTest, Errors_ExactMessages) {
     std::string text, context, message;
   };
   std::vector<Case> cases = {
-      {"clusters: [\n", "", "DIR/config:2:1: invalid YAML: end of sequence not found"},
+      {"clusters: [\n", "", "DIR/config:2:1: invalid YAML: end of sequence flow not found"},
       {"clusters:\n- name: dev\n  cluster: {server: 'ftp://x'}\ncontexts:\n- name: dev\n"
        "  context: {cluster: dev}\ncurrent-context: dev\n",
        "",
        "DIR/config:3:21: cluster \"dev\": field \"server\": expected a URL like "
        "https://host:6443, got \"ftp://x\""},
       {minimal("    certificate-authority-data: not*base64\n", ""), "",
-       "DIR/config:7:37: cluster \"dev\": field \"certificate-authority-data\": expected base64 "
+       "DIR/config:7:33: cluster \"dev\": field \"certificate-authority-data\": expected base64 "
        "of a PEM certificate"},
       {minimal("    certificate-authority: missing/ca.crt\n", ""), "",
-       "DIR/config:7:32: cluster \"dev\": field \"certificate-authority\": cannot read "
+       "DIR/config:7:28: cluster \"dev\": field \"certificate-authority\": cannot read "
        "DIR/missing/ca.crt: No such file or directory"},
       {minimal("    certificate-authority-data: " + base64_encode(kCaPem) +
                    "\n    insecure-skip-tls-verify: true\n",

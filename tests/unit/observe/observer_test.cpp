@@ -224,6 +224,8 @@ TEST(Observer, PodsProbeTracksZonesDesiredReplicasAndReadyMoments) {
   EXPECT_EQ(snap.ready_events.back().zone, "zone-b");
   EXPECT_EQ(snap.pdbs.back().name, "web-pdb");
   EXPECT_EQ(snap.pdbs.back().desired_healthy, 2);
+  o.set_faulted_zones({"zone-b"});
+  EXPECT_EQ(o.live().pods_on_faulted_zones, 2);
   EXPECT_TRUE(o.failures().empty());
 }
 

@@ -52,18 +52,18 @@ TEST(ProbeSpec, ParsesEveryKind) {
 
 TEST(ProbeSpec, RejectsUnknownFieldsWithTheirLocation) {
   EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, retries: 3 } }"),
-            "exp.yaml:1:43: unknown field \"retries\" in http probe (expected one of: url, rate, "
+            "exp.yaml:1:51: unknown field \"retries\" in http probe (expected one of: url, rate, "
             "timeout, method, expect_status, body_contains, keepalive, insecure_skip_tls_verify)");
 }
 
 TEST(ProbeSpec, RejectsBadRatesDurationsAndUrls) {
   EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: fast } }"),
-            "exp.yaml:1:42: http probe rate: invalid rate \"fast\" (expected e.g. 20/s)");
+            "exp.yaml:1:46: http probe rate: invalid rate \"fast\" (expected e.g. 20/s)");
   EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, timeout: soon } }"),
-            "exp.yaml:1:57: http probe timeout: invalid duration \"soon\" (expected e.g. 90s, 2m, "
+            "exp.yaml:1:60: http probe timeout: invalid duration \"soon\" (expected e.g. 90s, 2m, "
             "250ms)");
   EXPECT_EQ(error_of("- { name: a, http: { url: 'ftp://x/', rate: 1/s } }"),
-            "exp.yaml:1:26: http probe: expected an http:// or https:// URL, got \"ftp://x/\"");
+            "exp.yaml:1:27: http probe: expected an http:// or https:// URL, got \"ftp://x/\"");
   EXPECT_EQ(error_of("- { name: a, tcp: { address: 'localhost', rate: 1/s } }"),
             "exp.yaml:1:30: tcp probe: address must be host:port, got \"localhost\"");
   EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, method: POST } }"),

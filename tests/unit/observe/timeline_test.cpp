@@ -174,6 +174,10 @@ TEST(ProgressLine, FormatsPhaseWaitAvailabilityAndPods) {
   EXPECT_EQ(format_progress(s),
             "[   12.3s] inject | waiting: until_ready app=web off zone-a | http 99.8% | pods 5/6 | "
             "endpoints 5");
+  s.live.pods_on_faulted_zones = 2;
+  EXPECT_EQ(format_progress(s),
+            "[   12.3s] inject | waiting: until_ready app=web off zone-a | http 99.8% | pods 5/6 "
+            "(2 on faulted zones) | endpoints 5");
   EXPECT_EQ(format_progress(state(0, "preflight", 0, 0)), "[    0.0s] preflight | http --");
   // Rounded down, never up into a rosier figure.
   EXPECT_EQ(format_progress(state(1, "observe", 9999, 10000)), "[    1.0s] observe | http 99.9%");

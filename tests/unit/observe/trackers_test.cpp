@@ -91,6 +91,20 @@ TEST(PodsTracker, CountsReadyPodsPerZoneFromTheNodeMap) {
   EXPECT_EQ(t.current(2).desired, 3);
 }
 
+TEST(PodsTracker, CountsPodsLeftOnFaultedZones) {
+  PodsTracker t;
+  t.apply_node(node("n-a", "zone-a"), 0);
+  t.apply_node(node("n-b", "zone-b"), 0);
+  t.apply_pod(pod("ADDED", "p1", "n-a", true), 1);
+  t.apply_pod(pod("ADDED", "p2", "n-a", false), 1);
+  t.apply_pod(pod("ADDED", "p3", "n-b", true), 1);
+  EXPECT_EQ(t.current(2).on_faulted_zones, 0);
+  t.set_faulted_zones({"zone-a"});
+  EXPECT_EQ(t.current(2).on_faulted_zones, 2);
+  auto u = t.apply_pod(pod("DELETED", "p1", "n-a", true), 3);
+  EXPECT_EQ(u.sample.on_faulted_zones, 1);
+}
+
 TEST(PodsTracker, ReportsTheMomentAPodBecomesReady) {
   PodsTracker t;
   t.apply_node(node("n-b", "zone-b"), 0);

@@ -43,7 +43,8 @@ std::vector<std::string> page_requests(const std::string& netlog_path) {
   for (const auto& e : log.at("events")) {
     if (e.value("type", -1) != start_job || !e.contains("params")) continue;
     const auto& p = e["params"];
-    if (p.value("initiator", "") != "not an origin") out.push_back(p.value("url", "?"));
+    if (!p.contains("url")) continue;  // the event's end: no request of its own
+    if (p.value("initiator", "") != "not an origin") out.push_back(p.value("url", ""));
   }
   return out;
 }

@@ -21,6 +21,8 @@ testing::CommandResult xmllint_schema(const std::string& file) {
 std::string xpath(const std::string& file, const std::string& expr) {
   auto r = testing::run_command({"xmllint", "--xpath", "string(" + expr + ")", file}, 60);
   EXPECT_EQ(r.exit_code, 0) << expr << ": " << r.err;
+  // xmllint ends its answer with a newline of its own.
+  if (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
   return r.out;
 }
 
@@ -42,7 +44,8 @@ TEST_P(JunitValidates, AgainstTheJunitSchema) {
 
 INSTANTIATE_TEST_SUITE_P(EveryOutcome, JunitValidates,
                          ::testing::Values(Outcome::Passed, Outcome::Failed, Outcome::Aborted,
-                                           Outcome::Error, Outcome::RollbackIncomplete));
+                                           Outcome::Error, Outcome::RollbackIncomplete),
+                         [](const auto& info) { return testing::outcome_name(info.param); });
 
 TEST(Junit, SchemaRejectsAMalformedReport) {
   testing::TempDir dir;
@@ -83,8 +86,9 @@ TEST(Junit, IncompleteRollbackFailsTheRollbackCase) {
       write_junit(dir, testing::zone_outage_run(Outcome::RollbackIncomplete), "rollback");
   EXPECT_EQ(xpath(path, "//testcase[@name='rollback']/failure/@message"),
             "rollback incomplete: 1 change not undone; run `faultline recover`");
-  EXPECT_NE(xpath(path, "//testcase[@name='rollback']/failure").find("node/zone-a-2 still cordoned"),
-            std::string::npos);
+  EXPECT_NE(
+      xpath(path, "//testcase[@name='rollback']/failure").find("node/zone-a-2 still cordoned"),
+      std::string::npos);
 }
 
 TEST(Junit, AbortedRunIsAnErrorAndItsSlosAreSkipped) {

@@ -45,7 +45,8 @@ TEST(RunMetrics, PassingRunSetsEveryGauge) {
   EXPECT_EQ(value(s, "faultline_run_result", with(kRun, "result", "failed")), 0);
   EXPECT_EQ(find_samples(s, "faultline_run_result", kRun).size(), 5u);
   EXPECT_EQ(value(s, "faultline_slo_passed", with(kRun, "slo", "availability(http)")), 1);
-  EXPECT_DOUBLE_EQ(value(s, "faultline_slo_value", with(kRun, "slo", "availability(http)")), 0.9972);
+  EXPECT_DOUBLE_EQ(value(s, "faultline_slo_value", with(kRun, "slo", "availability(http)")),
+                   0.9972);
   EXPECT_DOUBLE_EQ(value(s, "faultline_slo_value", with(kRun, "slo", "replacement")), 41.3);
   EXPECT_DOUBLE_EQ(value(s, "faultline_availability_ratio"), 0.9972);
   EXPECT_DOUBLE_EQ(value(s, "faultline_replacement_seconds"), 41.3);
@@ -84,7 +85,8 @@ TEST(RunMetrics, SeriesOfTheLastRunReplaceThoseOfTheRunBefore) {
   m.update(first);
   m.update(testing::zone_outage_run());
   auto s = parse_exposition(m.text());
-  EXPECT_TRUE(find_samples(s, "faultline_slo_passed", {{"slo", "availability(old-probe)"}}).empty());
+  EXPECT_TRUE(
+      find_samples(s, "faultline_slo_passed", {{"slo", "availability(old-probe)"}}).empty());
   EXPECT_EQ(find_samples(s, "faultline_slo_passed", kRun).size(), 3u);
 }
 
@@ -131,7 +133,8 @@ TEST(RunMetrics, ServesMetricsOverHttp) {
   ASSERT_EQ(response.status, 200) << response.error;
   auto s = parse_exposition(response.body);
   EXPECT_EQ(value(s, "faultline_run_result", with(kRun, "result", "failed")), 1);
-  EXPECT_DOUBLE_EQ(value(s, "faultline_slo_value", with(kRun, "slo", "availability(http)")), 0.9841);
+  EXPECT_DOUBLE_EQ(value(s, "faultline_slo_value", with(kRun, "slo", "availability(http)")),
+                   0.9841);
   EXPECT_EQ(value(s, "faultline_rollback_complete"), 1);
 
   // What is served follows later updates.
@@ -150,9 +153,8 @@ TEST(RunMetrics, ServeOnABusyPortIsAnOutputError) {
     second.serve(port, "127.0.0.1");
     FAIL() << "bound a busy port";
   } catch (const OutputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("cannot serve metrics on 127.0.0.1:" +
-                                              std::to_string(port) + ": ",
-                                          0),
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "cannot serve metrics on 127.0.0.1:" + std::to_string(port) + ": ", 0),
               0u)
         << e.what();
   }
@@ -184,7 +186,8 @@ TEST(GatewayUrl, RejectsWhatPrometheusCppCannotPushTo) {
   EXPECT_EQ(message("http://gw:9091/prefix"),
             "pushgateway URL \"http://gw:9091/prefix\": a path, query or fragment is not "
             "supported (expected http://host[:port])");
-  EXPECT_EQ(message("http://gw:99999"), "pushgateway URL \"http://gw:99999\": port must be 1-65535");
+  EXPECT_EQ(message("http://gw:99999"),
+            "pushgateway URL \"http://gw:99999\": port must be 1-65535");
   EXPECT_EQ(message("http://:9091"), "pushgateway URL \"http://:9091\": no host");
   // Never echo a URL that carries a password.
   EXPECT_EQ(message("http://admin:s3cret@gw:9091"),

@@ -24,10 +24,13 @@ class Pushgateway : public ::testing::Test {
   void SetUp() override {
     port_ = testing::free_port();
     url_ = "http://127.0.0.1:" + std::to_string(port_);
-    // No --persistence.file: the gateway keeps everything in memory only.
+    // Debian's build defaults --persistence.file to
+    // /var/lib/prometheus/pushgateway.data: an empty value keeps everything
+    // in memory, so no test sees another's (or an earlier run's) metrics.
     gateway_ = std::make_unique<testing::BackgroundProcess>(
         std::vector<std::string>{"prometheus-pushgateway",
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                 "--persistence.file="},
         dir_.file("pushgateway.log"));
     ASSERT_TRUE(testing::wait_for_http_ok(url_ + "/-/ready", 30))
         << "pushgateway did not become ready:\n"
@@ -140,9 +143,9 @@ TEST_F(Pushgateway, GroupsByExperimentAndClusterWhateverTheirCharacters) {
     m.push(url_);
   }
   auto s = scrape();
-  auto eks_result = find_samples(
-      s, "faultline_run_result",
-      {{"job", "faultline"}, {"cluster", eks.cluster_context}, {"result", "passed"}});
+  auto eks_result =
+      find_samples(s, "faultline_run_result",
+                   {{"job", "faultline"}, {"cluster", eks.cluster_context}, {"result", "passed"}});
   ASSERT_EQ(eks_result.size(), 1u);
   EXPECT_EQ(eks_result[0].value, 1);
   EXPECT_EQ(value(s, "faultline_run_result", {{"result", "failed"}}), 1);

@@ -32,8 +32,8 @@ TEST(Render, WriteAllWritesTheFourFilesIntoANewDirectory) {
     names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"junit.xml", "report.html", "report.json",
-                                             "summary.md"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"junit.xml", "report.html", "report.json", "summary.md"}));
   for (Format f : {Format::Json, Format::Junit, Format::Html, Format::Markdown}) {
     EXPECT_EQ(testing::read_file(dir + "/" + file_name(f)), render(r, f)) << file_name(f);
   }

@@ -45,7 +45,8 @@ TEST_P(RoundTrip, ToJsonFromJsonGivesTheSameRecord) {
 
 INSTANTIATE_TEST_SUITE_P(EveryOutcome, RoundTrip,
                          ::testing::Values(Outcome::Passed, Outcome::Failed, Outcome::Aborted,
-                                           Outcome::Error, Outcome::RollbackIncomplete));
+                                           Outcome::Error, Outcome::RollbackIncomplete),
+                         [](const auto& info) { return testing::outcome_name(info.param); });
 
 TEST(RunRecordJson, GapInASeriesIsWrittenAsNullAndReadBackAsNaN) {
   RunRecord r = zone_outage_run();
@@ -89,8 +90,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "run record: $.slos[1].passed: expected a boolean, got string"},
         Malformed{"PointIsNotAPair", [](json& j) { j["series"][0]["points"][3] = {1}; },
                   "run record: $.series[0].points[3]: expected a [t, value] pair"},
-        Malformed{"PointValueIsAString",
-                  [](json& j) { j["series"][2]["points"][5][1] = "2"; },
+        Malformed{"PointValueIsAString", [](json& j) { j["series"][2]["points"][5][1] = "2"; },
                   "run record: $.series[2].points[5][1]: expected a number, got string"},
         Malformed{"UnknownField", [](json& j) { j["faults"][0]["extra"] = 1; },
                   "run record: $.faults[0].extra: unknown field"},

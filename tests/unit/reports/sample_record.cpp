@@ -27,6 +27,22 @@ std::string log_line(double t, const char* level, const std::string& message) {
 
 }  // namespace
 
+std::string outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::Passed:
+      return "Passed";
+    case Outcome::Failed:
+      return "Failed";
+    case Outcome::Aborted:
+      return "Aborted";
+    case Outcome::Error:
+      return "Error";
+    case Outcome::RollbackIncomplete:
+      return "RollbackIncomplete";
+  }
+  return "Unknown";
+}
+
 RunRecord zone_outage_run(Outcome outcome, int day) {
   const bool deep_dip = outcome == Outcome::Failed;
   const bool aborted = outcome == Outcome::Aborted;
@@ -34,8 +50,8 @@ RunRecord zone_outage_run(Outcome outcome, int day) {
 
   RunRecord r;
   r.faultline_version = "0.1.0";
-  r.run_id = "run-20250304-0200-" + std::to_string(static_cast<int>(outcome)) + "-" +
-             std::to_string(day);
+  r.run_id =
+      "run-20250304-0200-" + std::to_string(static_cast<int>(outcome)) + "-" + std::to_string(day);
   r.experiment = "checkout-zone-outage";
   r.experiment_file = "experiments/checkout-zone-outage.yaml";
   r.script = "lua-scripts/zone_outage.lua";
@@ -61,22 +77,46 @@ RunRecord zone_outage_run(Outcome outcome, int day) {
     r.phases.push_back({"inject", 15, 40, "ok", ""});
     r.phases.push_back({"observe", 15, 110, "ok", ""});
     r.phases.push_back({"verify", 110, 112, deep_dip ? "failed" : "ok", ""});
-    r.phases.push_back({"rollback", 112, 118,
-                        outcome == Outcome::RollbackIncomplete ? "failed" : "ok", ""});
+    r.phases.push_back(
+        {"rollback", 112, 118, outcome == Outcome::RollbackIncomplete ? "failed" : "ok", ""});
     r.phases.push_back({"report", 118, 120, "ok", ""});
   }
 
   // Faults: cordon both zone-a nodes, evict the two pods there.
   double rb1 = aborted ? 30.5 : 112.5, rb2 = aborted ? 30.7 : 112.7;
   r.faults = {
-      {1, "cordon_node", "node/zone-a-1", {{"zone", "zone-a"}, {"was_unschedulable", false}}, 20.0,
-       rb1, "rolled_back", ""},
-      {2, "cordon_node", "node/zone-a-2", {{"zone", "zone-a"}, {"was_unschedulable", false}}, 20.2,
-       rb2, "rolled_back", ""},
-      {3, "evict_pod", "pod/shop/checkout-7d9f5c-a1x2z", {{"node", "zone-a-1"}, {"retries_429", 0}},
-       22.0, std::nullopt, "not_reversible", ""},
-      {4, "evict_pod", "pod/shop/checkout-7d9f5c-a7k4q", {{"node", "zone-a-2"}, {"retries_429", 2}},
-       23.4, std::nullopt, "not_reversible", ""},
+      {1,
+       "cordon_node",
+       "node/zone-a-1",
+       {{"zone", "zone-a"}, {"was_unschedulable", false}},
+       20.0,
+       rb1,
+       "rolled_back",
+       ""},
+      {2,
+       "cordon_node",
+       "node/zone-a-2",
+       {{"zone", "zone-a"}, {"was_unschedulable", false}},
+       20.2,
+       rb2,
+       "rolled_back",
+       ""},
+      {3,
+       "evict_pod",
+       "pod/shop/checkout-7d9f5c-a1x2z",
+       {{"node", "zone-a-1"}, {"retries_429", 0}},
+       22.0,
+       std::nullopt,
+       "not_reversible",
+       ""},
+      {4,
+       "evict_pod",
+       "pod/shop/checkout-7d9f5c-a7k4q",
+       {{"node", "zone-a-2"}, {"retries_429", 2}},
+       23.4,
+       std::nullopt,
+       "not_reversible",
+       ""},
   };
   if (outcome == Outcome::RollbackIncomplete) {
     r.faults[1].rolled_back = std::nullopt;
@@ -136,13 +176,28 @@ RunRecord zone_outage_run(Outcome outcome, int day) {
   }
 
   // SLOs.
-  SloRecord avail_slo{"availability(http)", "availability", "HTTP probe success ratio via the Service",
-                      0.9972, "99.72%", ">= 99.5%", true, Span{15, 110}, "2853 of 2861 requests ok"};
-  SloRecord ready_slo{"ready_endpoints(checkout)", "ready_endpoints", "Ready endpoints behind the Service",
-                      4, "4", ">= 2", true, Span{15, 110}, "minimum at t=23.4s"};
-  SloRecord replace_slo{"replacement", "replacement", "Every replica Ready off zone-a, max skew 1",
-                        41.3, "41.3s", "<= 120s", true, Span{20, 61.3},
-                        "6/6 Ready at t=61.3s; skew 0 (zone-b 3, zone-c 3)"};
+  SloRecord avail_slo{"availability(http)",
+                      "availability",
+                      "HTTP probe success ratio via the Service",
+                      0.9972,
+                      "99.72%",
+                      ">= 99.5%",
+                      true,
+                      Span{15, 110},
+                      "2853 of 2861 requests ok"};
+  SloRecord ready_slo{"ready_endpoints(checkout)",
+                      "ready_endpoints",
+                      "Ready endpoints behind the Service",
+                      4,
+                      "4",
+                      ">= 2",
+                      true,
+                      Span{15, 110},
+                      "minimum at t=23.4s"};
+  SloRecord replace_slo{
+      "replacement", "replacement",  "Every replica Ready off zone-a, max skew 1",
+      41.3,          "41.3s",        "<= 120s",
+      true,          Span{20, 61.3}, "6/6 Ready at t=61.3s; skew 0 (zone-b 3, zone-c 3)"};
   if (deep_dip) {
     avail_slo.measured = 0.9841;
     avail_slo.measured_text = "98.41%";
@@ -163,7 +218,8 @@ RunRecord zone_outage_run(Outcome outcome, int day) {
 
   // Events on the target.
   r.events = {
-      {20.1, "Normal", "NodeNotSchedulable", "node/zone-a-1", "Node zone-a-1 status is now: NodeNotSchedulable"},
+      {20.1, "Normal", "NodeNotSchedulable", "node/zone-a-1",
+       "Node zone-a-1 status is now: NodeNotSchedulable"},
       {22.0, "Normal", "Killing", "pod/shop/checkout-7d9f5c-a1x2z", "Stopping container checkout"},
       {22.1, "Normal", "SuccessfulCreate", "replicaset/shop/checkout-7d9f5c",
        "Created pod: checkout-7d9f5c-b3m8n"},
@@ -174,11 +230,12 @@ RunRecord zone_outage_run(Outcome outcome, int day) {
        "Successfully assigned shop/checkout-7d9f5c-b3m8n to zone-b-2"},
   };
 
-  r.log = {log_line(15.0, "info", "zone zone-a: 2 nodes, 2 checkout pods"),
-           log_line(20.0, "info", "cordoning zone zone-a"),
-           log_line(22.0, "info", "draining zone zone-a (timeout 120s)"),
-           log_line(23.4, "warn", "eviction of checkout-7d9f5c-a7k4q refused twice by the PDB (429)"),
-           log_line(24.0, "info", "zone zone-a is empty")};
+  r.log = {
+      log_line(15.0, "info", "zone zone-a: 2 nodes, 2 checkout pods"),
+      log_line(20.0, "info", "cordoning zone zone-a"),
+      log_line(22.0, "info", "draining zone zone-a (timeout 120s)"),
+      log_line(23.4, "warn", "eviction of checkout-7d9f5c-a7k4q refused twice by the PDB (429)"),
+      log_line(24.0, "info", "zone zone-a is empty")};
 
   switch (outcome) {
     case Outcome::Passed:

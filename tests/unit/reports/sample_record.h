@@ -3,11 +3,18 @@
 // outcome a run can have, and one record full of hostile strings.
 #pragma once
 
+#include <ostream>
+#include <string>
+
 #include "reports/run_record.h"
 
 namespace faultline::reports::testing {
 
 enum class Outcome { Passed, Failed, Aborted, Error, RollbackIncomplete };
+
+// For parameterised test names: "Passed", "Failed", ...
+std::string outcome_name(Outcome outcome);
+inline void PrintTo(Outcome outcome, std::ostream* os) { *os << outcome_name(outcome); }
 
 // The zone-outage drill: cordon and drain zone-a at t=20, pods re-placed on
 // zone-b/c by t=61.3, rollback at t=112. Series sampled every second for

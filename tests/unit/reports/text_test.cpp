@@ -18,10 +18,10 @@ TEST(Rfc3339, ParsesUtcOffsetsAndFractions) {
 }
 
 TEST(Rfc3339, RejectsWhatIsNotOne) {
-  for (const char* bad : {"", "yesterday", "2025-03-04", "2025-03-04 02:02:00Z",
-                          "2025-03-04T02:02:00", "2025-02-30T00:00:00Z", "2025-13-01T00:00:00Z",
-                          "2025-03-04T24:00:00Z", "2025-03-04T02:02:00.Z",
-                          "2025-03-04T02:02:00+0200", "2025-03-04T02:02:00Zjunk"}) {
+  for (const char* bad :
+       {"", "yesterday", "2025-03-04", "2025-03-04 02:02:00Z", "2025-03-04T02:02:00",
+        "2025-02-30T00:00:00Z", "2025-13-01T00:00:00Z", "2025-03-04T24:00:00Z",
+        "2025-03-04T02:02:00.Z", "2025-03-04T02:02:00+0200", "2025-03-04T02:02:00Zjunk"}) {
     EXPECT_FALSE(text::parse_rfc3339(bad).has_value()) << bad;
   }
 }
@@ -34,9 +34,10 @@ TEST(Escape, HtmlEscapesMarkupAndDropsControls) {
 
 TEST(Escape, InvalidUtf8BecomesReplacementCharacter) {
   EXPECT_EQ(text::valid_utf8("ok\xff\xfe!"), "ok\xEF\xBF\xBD\xEF\xBF\xBD!");
-  EXPECT_EQ(text::valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");      // overlong "/"
+  EXPECT_EQ(text::valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong "/"
   EXPECT_EQ(text::valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(text::valid_utf8("zone-\xC3\xA9t\xC3\xA9 \xE2\x9C\x94"), "zone-\xC3\xA9t\xC3\xA9 \xE2\x9C\x94");
+  EXPECT_EQ(text::valid_utf8("zone-\xC3\xA9t\xC3\xA9 \xE2\x9C\x94"),
+            "zone-\xC3\xA9t\xC3\xA9 \xE2\x9C\x94");
 }
 
 TEST(Escape, XmlReplacesForbiddenCharactersAndKeepsNewlinesInAttributes) {
@@ -71,8 +72,8 @@ TEST(Downsample, KeepsAOneSampleDipAndGaps) {
   auto dip = std::find_if(out.begin(), out.end(), [](const auto& p) { return p.second == 0.2; });
   ASSERT_NE(dip, out.end());
   EXPECT_DOUBLE_EQ(dip->first, 432.1);
-  EXPECT_EQ(std::count_if(out.begin(), out.end(), [](const auto& p) { return std::isnan(p.second); }),
-            1);
+  EXPECT_EQ(
+      std::count_if(out.begin(), out.end(), [](const auto& p) { return std::isnan(p.second); }), 1);
 }
 
 TEST(Downsample, LeavesShortSeriesAlone) {

@@ -51,15 +51,17 @@ log.mark("zone-a failed")
       {"chaos.drain_zone", json::array({"zone-a", {{"timeout", "120s"}, {"grace", 30}}})},
       {"chaos.drain_node", json::array({"node-1", json::object()})},
       {"chaos.kill_pods",
-       json::array({{{"selector", "app=checkout"}, {"zone", "zone-a"}, {"count", 2}, {"grace", 0}}})},
+       json::array(
+           {{{"selector", "app=checkout"}, {"zone", "zone-a"}, {"count", 2}, {"grace", 0}}})},
       {"chaos.violate_pdb", json::array({{{"pdb", "checkout"}, {"by", 1}}})},
       {"chaos.fail_zone", json::array({"zone-b", {{"duration", 90}}})},
       {"chaos.restore_zone", json::array({"zone-b"})},
       {"wait.until_ready",
        json::array({{{"selector", "app=checkout"}, {"off_zone", "zone-a"}, {"within", "2m"}}})},
       {"wait.sleep", json::array({1.5})},
-      {"probe.http",
-       json::array({{{"url", "http://127.0.0.1:8080/healthz"}, {"timeout", "1s"}, {"expect_status", 200}}})},
+      {"probe.http", json::array({{{"url", "http://127.0.0.1:8080/healthz"},
+                                   {"timeout", "1s"},
+                                   {"expect_status", 200}}})},
       {"probe.query", json::array({{{"query", "up"}}})},
       {"log.mark", json::array({"zone-a failed"})},
   };
@@ -76,7 +78,8 @@ TEST_F(BindingsTest, ResultsComeBackAsTables) {
        {{"name", "node-2"}, {"zone", "zone-b"}, {"ready", false}, {"taints", json::array()}}});
   api.results["chaos.drain_zone"] = {
       {"evicted", 4}, {"skipped", {{{"pod", "ds-1"}, {"reason", "DaemonSet"}}}}, {"failed", 0}};
-  api.results["probe.http"] = {{"ok", false}, {"status", 503}, {"latency_ms", 12.5}, {"error", nullptr}};
+  api.results["probe.http"] = {
+      {"ok", false}, {"status", 503}, {"latency_ms", 12.5}, {"error", nullptr}};
   run(R"(
 local zones = cluster.zones()
 log.info(#zones, zones[1], zones[3])
@@ -96,27 +99,33 @@ r.evicted = 5 -- results are the script's own tables
 }
 
 TEST_F(BindingsTest, ArgumentTypeMisuseNamesTheFunctionAndLine) {
-  EXPECT_STREQ(run_error("\nchaos.cordon_zone(42)\n").what(),
-               "lua-scripts/main.lua:2: bad argument #1 to 'chaos.cordon_zone' (string expected, got "
-               "number)");
-  EXPECT_STREQ(run_error("chaos.cordon_zone()\n").what(),
-               "lua-scripts/main.lua:1: bad argument #1 to 'chaos.cordon_zone' (string expected, got "
-               "no value)");
-  EXPECT_STREQ(run_error("chaos.cordon_node('')\n").what(),
-               "lua-scripts/main.lua:1: bad argument #1 to 'chaos.cordon_node' (must not be empty)");
+  EXPECT_STREQ(
+      run_error("\nchaos.cordon_zone(42)\n").what(),
+      "lua-scripts/main.lua:2: bad argument #1 to 'chaos.cordon_zone' (string expected, got "
+      "number)");
+  EXPECT_STREQ(
+      run_error("chaos.cordon_zone()\n").what(),
+      "lua-scripts/main.lua:1: bad argument #1 to 'chaos.cordon_zone' (string expected, got "
+      "no value)");
+  EXPECT_STREQ(
+      run_error("chaos.cordon_node('')\n").what(),
+      "lua-scripts/main.lua:1: bad argument #1 to 'chaos.cordon_node' (must not be empty)");
   EXPECT_STREQ(run_error("chaos.drain_zone('zone-a', '120s')\n").what(),
                "lua-scripts/main.lua:1: bad argument #2 to 'chaos.drain_zone' (table expected, got "
                "string)");
-  EXPECT_STREQ(run_error("chaos.kill_pods()\n").what(),
-               "lua-scripts/main.lua:1: bad argument #1 to 'chaos.kill_pods' (table expected, got no "
-               "value)");
+  EXPECT_STREQ(
+      run_error("chaos.kill_pods()\n").what(),
+      "lua-scripts/main.lua:1: bad argument #1 to 'chaos.kill_pods' (table expected, got no "
+      "value)");
   EXPECT_STREQ(run_error("cluster.nodes('zone-a')\n").what(),
                "lua-scripts/main.lua:1: bad argument #1 to 'cluster.nodes' (table expected, got "
                "string)");
-  EXPECT_STREQ(run_error("chaos.cordon_zone('zone-a', 'zone-b')\n").what(),
-               "lua-scripts/main.lua:1: bad argument #2 to 'chaos.cordon_zone' (no value expected)");
-  EXPECT_STREQ(run_error("log.mark(7)\n").what(),
-               "lua-scripts/main.lua:1: bad argument #1 to 'log.mark' (string expected, got number)");
+  EXPECT_STREQ(
+      run_error("chaos.cordon_zone('zone-a', 'zone-b')\n").what(),
+      "lua-scripts/main.lua:1: bad argument #2 to 'chaos.cordon_zone' (no value expected)");
+  EXPECT_STREQ(
+      run_error("log.mark(7)\n").what(),
+      "lua-scripts/main.lua:1: bad argument #1 to 'log.mark' (string expected, got number)");
   EXPECT_STREQ(run_error("chaos.kill_pods{ 'app=checkout' }\n").what(),
                "lua-scripts/main.lua:1: bad argument #1 to 'chaos.kill_pods' (expected a table of "
                "named options, got a list)");
@@ -147,9 +156,10 @@ TEST_F(BindingsTest, SleepRefusesBadDurations) {
   EXPECT_STREQ(run_error("wait.sleep(0/0)\n").what(),
                "lua-scripts/main.lua:1: bad argument #1 to 'wait.sleep' (duration must be a "
                "non-negative number of seconds)");
-  EXPECT_STREQ(run_error("wait.sleep({})\n").what(),
-               "lua-scripts/main.lua:1: bad argument #1 to 'wait.sleep' (duration (string or number) "
-               "expected, got table)");
+  EXPECT_STREQ(
+      run_error("wait.sleep({})\n").what(),
+      "lua-scripts/main.lua:1: bad argument #1 to 'wait.sleep' (duration (string or number) "
+      "expected, got table)");
   EXPECT_TRUE(api.calls.empty());
 }
 
@@ -183,7 +193,8 @@ TEST_F(BindingsTest, TargetCanBePassedBackToTheHost) {
   run("cluster.pods(target)\nchaos.kill_pods{ selector = target.selector, count = 1 }\n", nullptr,
       {{"namespace", "shop"}, {"selector", "app=checkout"}});
   ASSERT_EQ(api.calls.size(), 2u);
-  EXPECT_EQ(api.calls[0].args, json::array({{{"namespace", "shop"}, {"selector", "app=checkout"}}}));
+  EXPECT_EQ(api.calls[0].args,
+            json::array({{{"namespace", "shop"}, {"selector", "app=checkout"}}}));
   EXPECT_EQ(api.calls[1].args, json::array({{{"selector", "app=checkout"}, {"count", 1}}}));
 }
 

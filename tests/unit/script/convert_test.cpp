@@ -36,13 +36,15 @@ TEST_F(ConvertTest, RoundTripKeepsEveryJsonShape) {
 }
 
 TEST_F(ConvertTest, ParamsPassBackUnchanged) {
-  const json params = {{"zone", "zone-a"}, {"zones", {"zone-a", "zone-b"}}, {"by", 1}, {"ratio", 0.5}};
+  const json params = {
+      {"zone", "zone-a"}, {"zones", {"zone-a", "zone-b"}}, {"by", 1}, {"ratio", 0.5}};
   run("chaos.violate_pdb(params)\n", params);
   EXPECT_EQ(api.calls.at(0).args[0], params);
 }
 
 TEST_F(ConvertTest, NullBecomesNilAndIsDropped) {
-  api.results["cluster.pdbs"] = {{"name", "checkout"}, {"max_unavailable", nullptr}, {"list", {1, nullptr, 3}}};
+  api.results["cluster.pdbs"] = {
+      {"name", "checkout"}, {"max_unavailable", nullptr}, {"list", {1, nullptr, 3}}};
   run(R"(
 local p = cluster.pdbs()
 log.info(p.max_unavailable == nil, p.list[1], p.list[2] == nil, p.list[3])
@@ -82,8 +84,9 @@ TEST_F(ConvertTest, ValuesWithoutJsonFormAreRefusedWithTheirPath) {
                 "options.names: a table mixing string and number keys (or an array with holes) "
                 "cannot be passed to the host)");
   EXPECT_EQ(run_error("chaos.kill_pods{ m = { [true] = 1 } }\n").what(),
-            prefix + "options.m: a table key of type boolean cannot be passed to the host (keys "
-                     "must be strings, or 1..n))");
+            prefix +
+                "options.m: a table key of type boolean cannot be passed to the host (keys "
+                "must be strings, or 1..n))");
   EXPECT_EQ(run_error("chaos.kill_pods{ l = { { {}, print } } }\n").what(),
             prefix + "options.l[1][2]: a function cannot be passed to the host)");
   EXPECT_TRUE(api.calls.empty());
@@ -93,12 +96,14 @@ TEST_F(ConvertTest, CyclesAreRefused) {
   const auto e = run_error("local t = {}\nt.self = t\nchaos.kill_pods(t)\n");
   EXPECT_THAT(e.what(), ::testing::StartsWith("lua-scripts/main.lua:3: bad argument #1 to "
                                               "'chaos.kill_pods' (options.self.self.self"));
-  EXPECT_THAT(e.what(), ::testing::HasSubstr("tables nested more than 32 levels deep (is there a cycle?))"));
+  EXPECT_THAT(e.what(),
+              ::testing::HasSubstr("tables nested more than 32 levels deep (is there a cycle?))"));
 }
 
 TEST_F(ConvertTest, InvalidUtf8SequencesAreRefused) {
   // Overlong '/', a lone surrogate, a truncated sequence, a code point past U+10FFFF.
-  for (const std::string bad : {"\\xc0\\xaf", "\\xed\\xa0\\x80", "abc\\xe2\\x82", "\\xf4\\x90\\x80\\x80"}) {
+  for (const std::string bad :
+       {"\\xc0\\xaf", "\\xed\\xa0\\x80", "abc\\xe2\\x82", "\\xf4\\x90\\x80\\x80"}) {
     EXPECT_THAT(run_error("chaos.kill_pods{ zone = '" + bad + "' }\n").what(),
                 ::testing::HasSubstr("options.zone: string is not valid UTF-8"))
         << bad;

@@ -17,7 +17,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr SandboxLimits kSmallBudget{.max_instructions = 1'000'000, .max_memory_bytes = 64u << 20};
-constexpr SandboxLimits kSmallMemory{.max_instructions = 2'000'000'000, .max_memory_bytes = 8u << 20};
+constexpr SandboxLimits kSmallMemory{.max_instructions = 2'000'000'000,
+                                     .max_memory_bytes = 8u << 20};
 constexpr SandboxLimits kUnbounded{.max_instructions = UINT64_MAX, .max_memory_bytes = 64u << 20};
 
 using LimitsTest = ScriptTest;
@@ -25,14 +26,15 @@ using LimitsTest = ScriptTest;
 TEST_F(LimitsTest, InfiniteLoopHitsTheInstructionLimit) {
   const auto e = run_error("local n = 0\nwhile true do n = n + 1 end\n", kSmallBudget);
   EXPECT_EQ(e.kind(), ScriptError::Kind::InstructionLimit);
-  EXPECT_STREQ(e.what(), "lua-scripts/main.lua:2: instruction limit exceeded (1000000 instructions)");
+  EXPECT_STREQ(e.what(),
+               "lua-scripts/main.lua:2: instruction limit exceeded (1000000 instructions)");
   EXPECT_EQ(e.where(), "lua-scripts/main.lua:2");
   EXPECT_THAT(e.traceback(), HasSubstr("lua-scripts/main.lua:2: in main chunk"));
 }
 
 TEST_F(LimitsTest, PcallCannotSwallowTheInstructionLimit) {
-  const auto e = run_error(
-      "while true do\n  pcall(function() while true do end end)\nend\n", kSmallBudget);
+  const auto e =
+      run_error("while true do\n  pcall(function() while true do end end)\nend\n", kSmallBudget);
   EXPECT_EQ(e.kind(), ScriptError::Kind::InstructionLimit);
   EXPECT_THAT(e.what(), HasSubstr("instruction limit exceeded"));
 }
@@ -61,9 +63,11 @@ chaos.cordon_zone("zone-a")
 
 TEST_F(LimitsTest, RequireCannotSwallowTheInstructionLimit) {
   write("spin.lua", "while true do end\n");
-  const auto e = run_error("for i = 1, 3 do pcall(require, 'spin') end\nlog.mark('after')\n", kSmallBudget);
+  const auto e =
+      run_error("for i = 1, 3 do pcall(require, 'spin') end\nlog.mark('after')\n", kSmallBudget);
   EXPECT_EQ(e.kind(), ScriptError::Kind::InstructionLimit);
-  EXPECT_STREQ(e.what(), "lua-scripts/spin.lua:1: instruction limit exceeded (1000000 instructions)");
+  EXPECT_STREQ(e.what(),
+               "lua-scripts/spin.lua:1: instruction limit exceeded (1000000 instructions)");
   EXPECT_TRUE(api.marks.empty());
 }
 
@@ -71,6 +75,17 @@ TEST_F(LimitsTest, LimitCountsPhaseFunctionsToo) {
   const auto e = run_error("function inject() while true do end end\n", kSmallBudget);
   EXPECT_EQ(e.kind(), ScriptError::Kind::InstructionLimit);
   EXPECT_EQ(e.where(), "lua-scripts/main.lua:1");
+}
+
+TEST_F(LimitsTest, ToBeClosedHandlerCannotOutliveTheLimit) {
+  const auto e = run_error(R"(
+local guard <close> = setmetatable({}, { __close = function() while true do end end })
+while true do end
+)",
+                           kSmallBudget);
+  EXPECT_EQ(e.kind(), ScriptError::Kind::InstructionLimit);
+  EXPECT_STREQ(e.what(),
+               "lua-scripts/main.lua:3: instruction limit exceeded (1000000 instructions)");
 }
 
 TEST_F(LimitsTest, EachRunHasItsOwnBudget) {
@@ -124,8 +139,8 @@ end
 }
 
 TEST_F(LimitsTest, MemoryIsReleasedAsTheScriptRuns) {
-  // 200 x 1 MiB of garbage under an 8 MiB cap: the collector keeps up.
-  run("for i = 1, 200 do local s = ('x'):rep(1 << 20) end\nlog.mark('done')\n", nullptr, nullptr,
+  // 40 MiB of garbage under an 8 MiB cap: the collector keeps up.
+  run("for i = 1, 40 do local s = ('x'):rep(1 << 20) end\nlog.mark('done')\n", nullptr, nullptr,
       kSmallMemory);
   EXPECT_THAT(api.marks, ElementsAre("done"));
 }

@@ -43,7 +43,8 @@ TEST_F(LuaHostTest, Check_MissingFileIsInputError) {
 }
 
 TEST_F(LuaHostTest, Check_RefusesNamesOutsideTheScriptsRoot) {
-  for (const std::string name : {"../etc/passwd", "/etc/passwd", "lib/../../x.lua", "./x.lua", ""}) {
+  for (const std::string name :
+       {"../etc/passwd", "/etc/passwd", "lib/../../x.lua", "./x.lua", ""}) {
     EXPECT_EQ(input_error([&] { host().check(name); }),
               "script '" + name +
                   "': expected a file name relative to lua-scripts/ (no absolute path, no '..')")
@@ -77,7 +78,8 @@ TEST_F(LuaHostTest, Run_ParamsMustBeAnObject) {
 }
 
 TEST_F(LuaHostTest, Run_ErrorCarriesFileLineAndTraceback) {
-  const auto e = run_error("local function fail(what)\n  error('boom: ' .. what)\nend\n\nfail('zone-a')\n");
+  const auto e =
+      run_error("local function fail(what)\n  error('boom: ' .. what)\nend\n\nfail('zone-a')\n");
   EXPECT_EQ(e.kind(), ScriptError::Kind::Runtime);
   EXPECT_STREQ(e.what(), "lua-scripts/main.lua:2: boom: zone-a");
   EXPECT_EQ(e.where(), "lua-scripts/main.lua:2");
@@ -87,24 +89,28 @@ TEST_F(LuaHostTest, Run_ErrorCarriesFileLineAndTraceback) {
 }
 
 TEST_F(LuaHostTest, Run_ErrorAtLevelTwoNamesTheCaller) {
-  const auto e = run_error("local function check(x)\n  if not x then error('x is required', 2) end\nend\ncheck(nil)\n");
+  const auto e = run_error(
+      "local function check(x)\n  if not x then error('x is required', 2) end\nend\ncheck(nil)\n");
   EXPECT_STREQ(e.what(), "lua-scripts/main.lua:4: x is required");
   EXPECT_EQ(e.where(), "lua-scripts/main.lua:4");
 }
 
 TEST_F(LuaHostTest, Run_ErrorWithoutPositionGetsTheInnermostLine) {
-  EXPECT_STREQ(run_error("local a = 1\nerror('plain', 0)\n").what(), "lua-scripts/main.lua:2: plain");
+  EXPECT_STREQ(run_error("local a = 1\nerror('plain', 0)\n").what(),
+               "lua-scripts/main.lua:2: plain");
   EXPECT_STREQ(run_error("\nerror({code = 7})\n").what(),
                "lua-scripts/main.lua:2: (error object is a table value)");
-  EXPECT_STREQ(run_error("error(setmetatable({}, {__tostring = function() return 'custom' end}), 0)\n")
-                   .what(),
-               "lua-scripts/main.lua:1: custom");
+  EXPECT_STREQ(
+      run_error("error(setmetatable({}, {__tostring = function() return 'custom' end}), 0)\n")
+          .what(),
+      "lua-scripts/main.lua:1: custom");
 }
 
 TEST_F(LuaHostTest, Run_RuntimeTypeErrorsNameTheLine) {
   EXPECT_STREQ(run_error("local t = nil\n\nreturn t.x\n").what(),
                "lua-scripts/main.lua:3: attempt to index a nil value (local 't')");
-  EXPECT_STREQ(run_error("assert(1 == 2, 'math broke')\n").what(), "lua-scripts/main.lua:1: math broke");
+  EXPECT_STREQ(run_error("assert(1 == 2, 'math broke')\n").what(),
+               "lua-scripts/main.lua:1: math broke");
 }
 
 TEST_F(LuaHostTest, Run_PhaseFunctionsRunInOrderAfterTheChunk) {
@@ -169,7 +175,8 @@ log.info(sum, params.missing == nil)
 }
 
 TEST_F(LuaHostTest, Run_NullParamsAreEmptyTables) {
-  run("assert(next(params) == nil and params.zone == nil and target.selector == nil)\nlog.mark('ok')\n");
+  run("assert(next(params) == nil and params.zone == nil and target.selector == "
+      "nil)\nlog.mark('ok')\n");
   EXPECT_THAT(api.marks, ElementsAre("ok"));
 }
 
@@ -177,16 +184,19 @@ TEST_F(LuaHostTest, Run_ParamsAreReadOnly) {
   const nlohmann::json params = {{"zone", "zone-a"}, {"list", {1, 2}}};
   EXPECT_STREQ(run_error("params.zone = 'zone-b'\n", {}, params).what(),
                "lua-scripts/main.lua:1: attempt to modify read-only table 'params' (field zone)");
-  EXPECT_STREQ(run_error("params.list[1] = 5\n", {}, params).what(),
-               "lua-scripts/main.lua:1: attempt to modify read-only table 'params.list' (field [1])");
-  EXPECT_STREQ(run_error("table.insert(params.list, 3)\n", {}, params).what(),
-               "lua-scripts/main.lua:1: attempt to modify read-only table 'params.list' (field [3])");
+  EXPECT_STREQ(
+      run_error("params.list[1] = 5\n", {}, params).what(),
+      "lua-scripts/main.lua:1: attempt to modify read-only table 'params.list' (field [1])");
+  EXPECT_STREQ(
+      run_error("table.insert(params.list, 3)\n", {}, params).what(),
+      "lua-scripts/main.lua:1: attempt to modify read-only table 'params.list' (field [3])");
   EXPECT_STREQ(run_error("rawset(params, 'zone', 'zone-b')\n", {}, params).what(),
                "lua-scripts/main.lua:1: rawset: the table is read-only");
   EXPECT_STREQ(run_error("setmetatable(params, nil)\n", {}, params).what(),
                "lua-scripts/main.lua:1: cannot change a protected metatable");
-  EXPECT_STREQ(run_error("params = {}\n", {}, params).what(),
-               "lua-scripts/main.lua:1: cannot assign to global 'params': it is a sandbox built-in");
+  EXPECT_STREQ(
+      run_error("params = {}\n", {}, params).what(),
+      "lua-scripts/main.lua:1: cannot assign to global 'params': it is a sandbox built-in");
   // Neither pairs() nor getmetatable() hands out the writable backing table.
   run(R"(
 local f, state = pairs(params)
@@ -209,8 +219,17 @@ TEST_F(LuaHostTest, Run_HostErrorBecomesALuaErrorAtTheScriptLine) {
   EXPECT_EQ(e.where(), "lua-scripts/main.lua:3");
 }
 
+TEST_F(LuaHostTest, Run_HostErrorAlreadyNamingTheFunctionIsNotPrefixedTwice) {
+  api.before["chaos.kill_pods"] = [] {
+    throw HostError("chaos.kill_pods: give count or percent, not both");
+  };
+  EXPECT_STREQ(run_error("chaos.kill_pods{ count = 1, percent = 50 }\n").what(),
+               "lua-scripts/main.lua:1: chaos.kill_pods: give count or percent, not both");
+}
+
 TEST_F(LuaHostTest, Run_HostErrorInARequiredModuleNamesTheModuleLine) {
-  write("lib/steps.lua", "local M = {}\nfunction M.cordon(z)\n  return chaos.cordon_zone(z)\nend\nreturn M\n");
+  write("lib/steps.lua",
+        "local M = {}\nfunction M.cordon(z)\n  return chaos.cordon_zone(z)\nend\nreturn M\n");
   api.before["chaos.cordon_zone"] = [] { throw HostError("guard: kube-system is untouchable"); };
   const auto e = run_error("local steps = require('lib.steps')\nsteps.cordon('zone-a')\n");
   EXPECT_STREQ(e.what(),
@@ -228,7 +247,8 @@ chaos.uncordon_zone("zone-a")
 )");
   ASSERT_EQ(api.logs.size(), 1u);
   EXPECT_EQ(api.logs[0].message, "lua-scripts/main.lua:2: chaos.cordon_zone: no such zone");
-  EXPECT_THAT(api.call_names(), ElementsAre("chaos.cordon_zone", "log.info", "chaos.uncordon_zone"));
+  EXPECT_THAT(api.call_names(),
+              ElementsAre("chaos.cordon_zone", "log.info", "chaos.uncordon_zone"));
 }
 
 class ClusterUnreachable : public std::runtime_error {
@@ -247,7 +267,9 @@ chaos.uncordon_zone("zone-a")
 }
 
 TEST_F(LuaHostTest, Run_AbortFromTheHostCannotBeCaught) {
-  api.before["wait.until_ready"] = [] { throw AbortedError("stop condition 'availability' breached"); };
+  api.before["wait.until_ready"] = [] {
+    throw AbortedError("stop condition 'availability' breached");
+  };
   write("main.lua", R"(
 for i = 1, 3 do
   pcall(wait.until_ready, { within = "120s" })
@@ -259,10 +281,54 @@ chaos.uncordon_zone("zone-a")
     FAIL() << "no AbortedError";
   } catch (const AbortedError& e) {
     EXPECT_STREQ(e.what(),
-                 "lua-scripts/main.lua:3: run aborted during wait.until_ready: stop condition "
-                 "'availability' breached");
+                 "lua-scripts/main.lua:3: stop condition 'availability' breached (during "
+                 "wait.until_ready)");
   }
   EXPECT_THAT(api.call_names(), ElementsAre("wait.until_ready"));
+}
+
+TEST_F(LuaHostTest, ShippedScriptsCompile) {
+  const std::filesystem::path shipped = std::filesystem::path(FAULTLINE_SOURCE_DIR) / "lua-scripts";
+  const LuaHost lua(shipped.string());
+  int checked = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(shipped)) {
+    if (entry.path().extension() != ".lua") continue;
+    const std::string name = std::filesystem::relative(entry.path(), shipped).string();
+    try {
+      lua.check(name);
+    } catch (const InputError& e) {
+      ADD_FAILURE() << e.what();
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << "no scripts under " << shipped;
+}
+
+TEST_F(LuaHostTest, ReadmeExamplesCompile) {
+  // Every ```lua block of lua-scripts/README.md, the API reference, is valid Lua.
+  std::ifstream in(std::filesystem::path(FAULTLINE_SOURCE_DIR) / "lua-scripts" / "README.md");
+  ASSERT_TRUE(in) << "lua-scripts/README.md";
+  std::string line, block;
+  bool inside = false;
+  int blocks = 0;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```lua") {
+      inside = true;
+      block.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      const std::string name = "readme_" + std::to_string(++blocks) + ".lua";
+      write(name, block);
+      try {
+        host().check(name);
+      } catch (const InputError& e) {
+        ADD_FAILURE() << e.what() << "\n" << block;
+      }
+    } else if (inside) {
+      block += line + "\n";
+    }
+  }
+  EXPECT_GT(blocks, 20);
 }
 
 TEST_F(LuaHostTest, Run_EachRunStartsFromAFreshState) {

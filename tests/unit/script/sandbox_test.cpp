@@ -28,8 +28,8 @@ TEST_F(SandboxTest, DangerousLibrariesDoNotExist) {
 }
 
 TEST_F(SandboxTest, FileAndStateFunctionsDoNotExist) {
-  for (const std::string name :
-       {"dofile", "loadfile", "loadstring", "collectgarbage", "warn", "setfenv", "getfenv", "module"}) {
+  for (const std::string name : {"dofile", "loadfile", "loadstring", "collectgarbage", "warn",
+                                 "setfenv", "getfenv", "module"}) {
     EXPECT_STREQ(run_error(name + "('/etc/passwd')\n").what(), missing_global(name).c_str());
   }
 }
@@ -56,9 +56,10 @@ log.info(err)
 }
 
 TEST_F(SandboxTest, LoadRefusesBinaryModes) {
-  EXPECT_STREQ(run_error("load('return 1', nil, 'b')\n").what(),
-               "lua-scripts/main.lua:1: load: mode 'b' is not allowed: only text chunks (mode \"t\") "
-               "can be loaded");
+  EXPECT_STREQ(
+      run_error("load('return 1', nil, 'b')\n").what(),
+      "lua-scripts/main.lua:1: load: mode 'b' is not allowed: only text chunks (mode \"t\") "
+      "can be loaded");
   EXPECT_STREQ(run_error("load('return 1', 'x', 'bt')\n").what(),
                "lua-scripts/main.lua:1: load: mode 'bt' is not allowed: only text chunks (mode "
                "\"t\") can be loaded");
@@ -80,9 +81,10 @@ local g = assert(load("return x", "=snippet", "t", { x = 5 }))
 assert(g() == 5)
 )");
   ASSERT_EQ(api.logs.size(), 1u);
-  EXPECT_EQ(api.logs[0].message,
-            "false [string \"return os\"]:1: script attempted to access nonexistent global variable "
-            "'os'");
+  EXPECT_EQ(
+      api.logs[0].message,
+      "false [string \"return os\"]:1: script attempted to access nonexistent global variable "
+      "'os'");
 }
 
 TEST_F(SandboxTest, LoadSyntaxErrorReturnsNilAndMessage) {
@@ -100,8 +102,9 @@ log.mark("ok")
   EXPECT_THAT(api.marks, ElementsAre("ok"));
   EXPECT_STREQ(run_error("local mt = getmetatable('')\nlocal lib = mt.__index\n").what(),
                "lua-scripts/main.lua:2: attempt to index a boolean value (local 'mt')");
-  EXPECT_STREQ(run_error("setmetatable('', {})\n").what(),
-               "lua-scripts/main.lua:1: bad argument #1 to 'setmetatable' (table expected, got string)");
+  EXPECT_STREQ(
+      run_error("setmetatable('', {})\n").what(),
+      "lua-scripts/main.lua:1: bad argument #1 to 'setmetatable' (table expected, got string)");
 }
 
 TEST_F(SandboxTest, RealGlobalsAreUnreachable) {
@@ -144,15 +147,17 @@ log.mark("ok")
 }
 
 TEST_F(SandboxTest, UnknownHostFunctionIsAnError) {
-  EXPECT_STREQ(run_error("chaos.cordon_zones('zone-a')\n").what(),
-               "lua-scripts/main.lua:1: 'chaos.cordon_zones' does not exist in the faultline Lua API "
-               "(see lua-scripts/README.md)");
+  EXPECT_STREQ(
+      run_error("chaos.cordon_zones('zone-a')\n").what(),
+      "lua-scripts/main.lua:1: 'chaos.cordon_zones' does not exist in the faultline Lua API "
+      "(see lua-scripts/README.md)");
 }
 
 TEST_F(SandboxTest, FinalizersAreRefused) {
-  EXPECT_STREQ(run_error("setmetatable({}, { __gc = function() end })\n").what(),
-               "lua-scripts/main.lua:1: setmetatable: __gc metamethods are not allowed in experiment "
-               "scripts");
+  EXPECT_STREQ(
+      run_error("setmetatable({}, { __gc = function() end })\n").what(),
+      "lua-scripts/main.lua:1: setmetatable: __gc metamethods are not allowed in experiment "
+      "scripts");
 }
 
 TEST_F(SandboxTest, ApprovedLibrariesWork) {
@@ -178,7 +183,9 @@ log.mark("ok")
 }
 
 TEST_F(SandboxTest, RequireLoadsFromScriptsRootOnce) {
-  write("lib/util.lua", "log.mark('loading util')\nlocal M = {}\nfunction M.double(x) return 2 * x end\nreturn M\n");
+  write(
+      "lib/util.lua",
+      "log.mark('loading util')\nlocal M = {}\nfunction M.double(x) return 2 * x end\nreturn M\n");
   write("plain.lua", "log.mark('plain')\n");
   run(R"(
 local a = require("lib.util")
@@ -191,8 +198,9 @@ assert(require("plain") == true)
 
 TEST_F(SandboxTest, RequiredModulesShareTheSandbox) {
   write("escape.lua", "return os\n");
-  EXPECT_STREQ(run_error("require('escape')\n").what(),
-               "lua-scripts/escape.lua:1: script attempted to access nonexistent global variable 'os'");
+  EXPECT_STREQ(
+      run_error("require('escape')\n").what(),
+      "lua-scripts/escape.lua:1: script attempted to access nonexistent global variable 'os'");
 }
 
 TEST_F(SandboxTest, RequireRefusesPathsOutsideTheScriptsRoot) {
@@ -220,8 +228,9 @@ TEST_F(SandboxTest, RequireMissingModuleNamesTheFile) {
 
 TEST_F(SandboxTest, RequireSyntaxErrorNamesTheModuleLine) {
   write("bad.lua", "local x = \n");
-  EXPECT_STREQ(run_error("require('bad')\n").what(),
-               "lua-scripts/main.lua:1: require: lua-scripts/bad.lua:2: unexpected symbol near <eof>");
+  EXPECT_STREQ(
+      run_error("require('bad')\n").what(),
+      "lua-scripts/main.lua:1: require: lua-scripts/bad.lua:2: unexpected symbol near <eof>");
 }
 
 TEST_F(SandboxTest, RequireLoopIsAnError) {
@@ -258,7 +267,8 @@ function M.other_zones(zone)
 end
 return M
 )");
-  run("local zones = require('lib.zones')\nlog.info(table.concat(zones.other_zones('zone-b'), ' '))\n");
+  run("local zones = require('lib.zones')\nlog.info(table.concat(zones.other_zones('zone-b'), ' "
+      "'))\n");
   EXPECT_EQ(api.logs.at(0).message, "zone-a zone-c");
 }
 

@@ -53,13 +53,13 @@ TEST(SloSpec, ParsesEveryKind) {
 
 TEST(SloSpec, RejectsBadInputWithItsLocation) {
   EXPECT_EQ(error_of([] { parse_slos(yaml("- { availability: { probe: http, min: lots } }")); }),
-            "exp.yaml:1:40: availability SLO min: invalid ratio \"lots\" (expected e.g. 99.5% or "
+            "exp.yaml:1:39: availability SLO min: invalid ratio \"lots\" (expected e.g. 99.5% or "
             "0.995)");
   EXPECT_EQ(error_of([] { parse_slos(yaml("- { availability: { probe: http, min: 150% } }")); }),
-            "exp.yaml:1:40: availability SLO min: invalid ratio \"150%\" (expected e.g. 99.5% or "
+            "exp.yaml:1:39: availability SLO min: invalid ratio \"150%\" (expected e.g. 99.5% or "
             "0.995)");
   EXPECT_EQ(error_of([] { parse_slos(yaml("- { replacement: { within: soon } }")); }),
-            "exp.yaml:1:29: replacement SLO within: invalid duration \"soon\" (expected e.g. 90s, "
+            "exp.yaml:1:28: replacement SLO within: invalid duration \"soon\" (expected e.g. 90s, "
             "2m, 250ms)");
   EXPECT_EQ(
       error_of([] { parse_slos(yaml("- { latency: { probe: http, p90: 1s } }")); }),
@@ -76,6 +76,8 @@ TEST(SloSpec, RejectsBadInputWithItsLocation) {
             "exp.yaml:1:33: prometheus SLO: at must be every or end, got \"start\"");
   EXPECT_EQ(error_of([] { parse_slos(yaml("- { prometheus: { probe: e } }")); }),
             "exp.yaml:1:17: prometheus SLO: expected max or min (or both)");
+  EXPECT_EQ(error_of([] { parse_slos(yaml("- { replacement: { max_skew: 1 } }")); }),
+            "exp.yaml:1:18: replacement SLO: required field \"within\" is missing");
   EXPECT_EQ(error_of([] { parse_slos(yaml("- { availability: { min: 99% } }")); }),
             "exp.yaml:1:19: availability SLO: required field \"probe\" is missing");
 }

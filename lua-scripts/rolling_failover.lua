@@ -1,0 +1,23 @@
+-- Rolling failover: fail the zones one after another. Each zone is failed,
+-- the replicas must move off it, then it is restored before the next one,
+-- so at most one zone is down at any time (guards.max_zones: 1 holds).
+-- params: zones (default: every zone), within, hold
+local faults = require("faults")
+local zones = params.zones or cluster.zones()
+if type(zones) == "string" then
+  local list = {}
+  for z in string.gmatch(zones, "[^,]+") do list[#list + 1] = z end
+  zones = list
+end
+
+for i, zone in ipairs(zones) do
+  log.info(string.format("rolling failover %d/%d: failing %s", i, #zones, zone))
+  chaos.cordon_zone(zone)
+  chaos.fail_zone(zone)
+  log.mark(zone .. " down")
+  faults.await_replacement(zone, params.within)
+  faults.hold(params.hold)
+  chaos.restore_zone(zone)
+  log.mark(zone .. " restored")
+end
+faults.await_replacement(nil, params.within)

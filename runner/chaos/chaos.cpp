@@ -1,0 +1,404 @@
+#include "runner/chaos/chaos.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <thread>
+
+#include "runner/chaos/node_faults.h"
+#include "runner/chaos/selector.h"
+#include "runner/common/error.h"
+#include "runner/common/log.h"
+#include "runner/common/parallel.h"
+
+namespace faultline::chaos {
+
+namespace res = kube::resources;
+using Kind = kube::ApiError::Kind;
+
+Chaos::Chaos(kube::Client client, Journal& journal, ChaosOptions options)
+    : client_(client), journal_(journal), options_(std::move(options)), view_(std::move(client)) {}
+
+void Chaos::check_stop() const {
+  if (options_.stop.stop_requested()) throw AbortedError("run aborted");
+}
+
+std::set<std::string> Chaos::faulted_zones() const {
+  std::lock_guard lock(mutex_);
+  return faulted_zones_;
+}
+
+std::set<std::string> Chaos::ever_faulted_zones() const {
+  std::lock_guard lock(mutex_);
+  return ever_faulted_;
+}
+
+std::vector<std::string> Chaos::zone_node_names(const std::string& zone) {
+  std::vector<std::string> names;
+  for (const auto& n : view_.nodes_in_zone(zone)) names.push_back(n["metadata"].value("name", ""));
+  if (names.empty()) {
+    std::string known;
+    for (const auto& z : view_.zones()) known += (known.empty() ? "" : ", ") + z;
+    throw GuardError("zone \"" + zone + "\" has no nodes (zones in this cluster: " + known + ")");
+  }
+  return names;
+}
+
+void Chaos::enter_zone(const std::string& zone, const std::vector<std::string>& nodes) {
+  size_t zones_total = view_.zones().size();
+  size_t nodes_total = view_.node_count();
+  std::lock_guard lock(mutex_);
+  auto after = faulted_zones_;
+  after.insert(zone);
+  options_.guards.check_zones(after, zones_total);
+  auto touched = touched_nodes_;
+  touched.insert(nodes.begin(), nodes.end());
+  options_.guards.check_nodes(touched.size(), nodes_total);
+  faulted_zones_ = after;
+  ever_faulted_.insert(zone);
+}
+
+void Chaos::leave_zone(const std::string& zone) {
+  std::lock_guard lock(mutex_);
+  faulted_zones_.erase(zone);
+}
+
+json Chaos::node_mutation(const std::string& action, const std::vector<std::string>& nodes, bool undo) {
+  check_stop();
+  const auto& run = options_.run_id;
+  if (undo) {
+    // Undo now (mid-script) only what this run did to these nodes.
+    std::vector<JournalEntry> mine;
+    for (const auto& e : journal_.entries())
+      if (e.action == action && e.state == "applied" &&
+          std::find(nodes.begin(), nodes.end(), e.name) != nodes.end())
+        mine.push_back(e);
+    auto outcome = rollback_entries(client_, run, mine, options_.clock, std::chrono::seconds(60),
+                                    options_.concurrency);
+    for (const auto& e : mine) journal_.update(e.id, e.state, e.note, e.t_reverted);
+    journal_.persist();
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& e : mine) touched_nodes_.erase(e.name);
+    }
+    if (!outcome.complete) throw std::runtime_error("undo incomplete: " + outcome.remaining.front());
+    return {{"nodes", mine.size()}};
+  }
+  std::vector<JournalEntry> intents;
+  for (const auto& n : nodes) intents.push_back({0, action, "node", "", n, "", "", "", -1, -1});
+  auto ids = journal_.intend(std::move(intents));  // persisted before any mutation
+  std::vector<size_t> idx(nodes.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::vector<NodeChange> changes(nodes.size(), NodeChange::Gone);
+  auto errors = parallel_for_each<size_t>(idx, options_.concurrency, [&](const size_t& i) {
+    changes[i] = action == "cordon" ? chaos::cordon_node(client_, nodes[i], run)
+                                 : chaos::taint_node(client_, nodes[i], run);
+  });
+  int applied = 0, already = 0;
+  std::string first_error;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (errors[i]) {
+      try {
+        std::rethrow_exception(errors[i]);
+      } catch (const std::exception& e) {
+        // Left "intended": rollback checks the node and undoes it if it happened.
+        journal_.update(ids[i], "failed", e.what());
+        if (first_error.empty()) first_error = "node/" + nodes[i] + ": " + e.what();
+      }
+    } else if (changes[i] == NodeChange::Applied) {
+      journal_.update(ids[i], "applied", "", options_.clock());
+      ++applied;
+      std::lock_guard lock(mutex_);
+      touched_nodes_.insert(nodes[i]);
+    } else {
+      journal_.update(ids[i], "skipped",
+                      changes[i] == NodeChange::Gone ? "node gone" : "already " + action + "ed before the run: left as it was");
+      ++already;
+    }
+  }
+  journal_.persist();
+  if (!first_error.empty()) throw std::runtime_error(action + " failed on " + first_error);
+  return {{"nodes", applied}, {"unchanged", already}};
+}
+
+json Chaos::cordon_zone(const std::string& zone) {
+  auto nodes = zone_node_names(zone);
+  enter_zone(zone, nodes);
+  auto result = node_mutation("cordon", nodes, false);
+  if (on_fault_) on_fault_("cordon " + zone);
+  log::info("cordoned zone " + zone + ": " + result.dump());
+  return result;
+}
+
+json Chaos::uncordon_zone(const std::string& zone) {
+  auto result = node_mutation("cordon", zone_node_names(zone), true);
+  leave_zone(zone);
+  if (on_fault_) on_fault_("uncordon " + zone);
+  return result;
+}
+
+json Chaos::cordon_node(const std::string& node) {
+  std::string zone = view_.zone_of_node(node);
+  if (zone.empty() && view_.nodes().empty()) throw GuardError("node \"" + node + "\" not found");
+  enter_zone(zone, {node});
+  auto result = node_mutation("cordon", {node}, false);
+  if (on_fault_) on_fault_("cordon " + node);
+  return result;
+}
+
+json Chaos::uncordon_node(const std::string& node) { return node_mutation("cordon", {node}, true); }
+
+json Chaos::fail_zone(const std::string& zone) {
+  auto nodes = zone_node_names(zone);
+  enter_zone(zone, nodes);
+  auto result = node_mutation("taint", nodes, false);
+  if (on_fault_) on_fault_("fail " + zone);
+  log::info("failed zone " + zone + " (NoExecute taint " + kFailureTaintKey + "): " + result.dump());
+  return result;
+}
+
+json Chaos::restore_zone(const std::string& zone) {
+  auto nodes = zone_node_names(zone);
+  auto result = node_mutation("taint", nodes, true);
+  node_mutation("cordon", nodes, true);
+  leave_zone(zone);
+  if (on_fault_) on_fault_("restore " + zone);
+  return result;
+}
+
+json Chaos::drain_zone(const std::string& zone, const DrainOptions& options) {
+  auto nodes = zone_node_names(zone);
+  enter_zone(zone, nodes);
+  node_mutation("cordon", nodes, false);
+  if (on_fault_) on_fault_("drain " + zone);
+  return drain(nodes, options);
+}
+
+json Chaos::drain_node(const std::string& node, const DrainOptions& options) {
+  enter_zone(view_.zone_of_node(node), {node});
+  node_mutation("cordon", {node}, false);
+  if (on_fault_) on_fault_("drain " + node);
+  return drain({node}, options);
+}
+
+json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& options) {
+  check_stop();
+  std::set<std::string> on(nodes.begin(), nodes.end());
+  json all = client_.list(res::kPods, "")["items"];
+  std::vector<json> to_evict;
+  json skipped = json::array();
+  // kubectl drain's filter chain, in its order; each skip keeps its reason.
+  for (const auto& pod : all) {
+    if (!on.count(pod_node(pod))) continue;
+    std::string ns = pod["metadata"].value("namespace", "");
+    std::string phase = pod.value("status", json::object()).value("phase", "");
+    std::string reason;
+    if (pod_terminating(pod)) reason = "already terminating";
+    else if (controller_kind(pod) == "DaemonSet") reason = "DaemonSet-managed";
+    else if (pod["metadata"].value("annotations", json::object()).contains("kubernetes.io/config.mirror")) reason = "mirror pod";
+    else if (phase == "Succeeded" || phase == "Failed") reason = "finished (" + phase + ")";
+    else if (!options_.guards.namespace_allowed(ns)) reason = "namespace not in guards.namespaces";
+    else if (controller_kind(pod).empty()) reason = "not managed by a controller (would be lost)";
+    if (reason.empty()) {
+      to_evict.push_back(pod);
+    } else {
+      skipped.push_back({{"pod", pod_ref(pod)}, {"reason", reason}});
+    }
+  }
+  std::vector<JournalEntry> intents;
+  for (const auto& p : to_evict)
+    intents.push_back({0, "evict", "pod", p["metadata"].value("namespace", ""), p["metadata"].value("name", ""),
+                       p["metadata"].value("uid", ""), "", "", -1, -1});
+  auto ids = journal_.intend(std::move(intents));
+
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.timeout);
+  std::vector<size_t> idx(to_evict.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::vector<std::string> outcome(to_evict.size());
+  std::atomic<int> refusals{0};
+  // All pods in parallel under one deadline; a PDB's 429 carries no
+  // Retry-After, so the retry loop lives here (as in kubectl's drain).
+  auto errors = parallel_for_each<size_t>(idx, std::max<size_t>(options_.concurrency, 1), [&](const size_t& i) {
+    const auto& pod = to_evict[i];
+    std::string ns = pod["metadata"].value("namespace", ""), name = pod["metadata"].value("name", "");
+    std::string uid = pod["metadata"].value("uid", "");
+    kube::DeleteOptions del;
+    del.grace_period_seconds = options.grace_seconds;
+    while (true) {
+      check_stop();
+      try {
+        client_.evict(ns, name, del);
+        journal_.update(ids[i], "applied", "", options_.clock());
+        break;
+      } catch (const kube::ApiError& e) {
+        if (e.kind() == Kind::NotFound) {
+          journal_.update(ids[i], "applied", "already gone", options_.clock());
+          outcome[i] = "gone";
+          return;
+        }
+        if (e.kind() != Kind::TooManyRequests) throw;
+        ++refusals;
+        if (std::chrono::steady_clock::now() > deadline)
+          throw std::runtime_error("eviction still refused by a PodDisruptionBudget at the drain timeout");
+        std::this_thread::sleep_for(std::chrono::milliseconds(
+            static_cast<int>(1000 * std::clamp(e.retry_after_seconds().value_or(1.0), 0.2, 5.0))));
+      }
+    }
+    // Wait until the pod is gone (or replaced under the same name).
+    while (std::chrono::steady_clock::now() < deadline) {
+      check_stop();
+      try {
+        auto p = client_.get(res::kPods, ns, name);
+        if (p["metadata"].value("uid", "") != uid) break;
+      } catch (const kube::ApiError& e) {
+        if (e.kind() == Kind::NotFound) break;
+        throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    outcome[i] = "evicted";
+  });
+  json evicted = json::array(), failed = json::array();
+  for (size_t i = 0; i < to_evict.size(); ++i) {
+    if (errors[i]) {
+      try {
+        std::rethrow_exception(errors[i]);
+      } catch (const AbortedError&) {
+        journal_.persist();
+        throw;
+      } catch (const std::exception& e) {
+        journal_.update(ids[i], "failed", e.what());
+        failed.push_back({{"pod", pod_ref(to_evict[i])}, {"error", e.what()}});
+      }
+    } else {
+      evicted.push_back(pod_ref(to_evict[i]));
+    }
+  }
+  journal_.persist();
+  for (const auto& s : skipped) log::info("drain: skipped " + s["pod"].get<std::string>() + ": " + s["reason"].get<std::string>());
+  return {{"evicted", evicted}, {"skipped", skipped}, {"failed", failed}, {"pdb_refusals", refusals.load()}};
+}
+
+json Chaos::delete_pods(const std::string& action, const std::vector<json>& pods, std::optional<int64_t> grace) {
+  check_stop();
+  for (const auto& p : pods) options_.guards.check_namespace(p["metadata"].value("namespace", ""));
+  std::vector<JournalEntry> intents;
+  for (const auto& p : pods)
+    intents.push_back({0, action, "pod", p["metadata"].value("namespace", ""), p["metadata"].value("name", ""),
+                       p["metadata"].value("uid", ""), "", "", -1, -1});
+  auto ids = journal_.intend(std::move(intents));
+  std::vector<size_t> idx(pods.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  auto errors = parallel_for_each<size_t>(idx, options_.concurrency, [&](const size_t& i) {
+    kube::DeleteOptions del;
+    del.grace_period_seconds = grace;
+    del.precondition_uid = pods[i]["metadata"].value("uid", "");  // never a same-named replacement
+    try {
+      client_.remove(res::kPods, pods[i]["metadata"].value("namespace", ""), pods[i]["metadata"].value("name", ""), del);
+    } catch (const kube::ApiError& e) {
+      if (e.kind() != Kind::NotFound && e.kind() != Kind::Conflict) throw;
+    }
+    journal_.update(ids[i], "applied", "", options_.clock());
+  });
+  json killed = json::array();
+  std::string first_error;
+  for (size_t i = 0; i < pods.size(); ++i) {
+    if (!errors[i]) {
+      killed.push_back(pods[i]["metadata"].value("name", ""));
+      continue;
+    }
+    try {
+      std::rethrow_exception(errors[i]);
+    } catch (const std::exception& e) {
+      journal_.update(ids[i], "failed", e.what());
+      if (first_error.empty()) first_error = pod_ref(pods[i]) + ": " + e.what();
+    }
+  }
+  journal_.persist();
+  if (!first_error.empty()) throw std::runtime_error("deleting pods failed: " + first_error);
+  return killed;
+}
+
+json Chaos::kill_pods(const KillOptions& o) {
+  options_.guards.check_namespace(o.ns);
+  kube::ListOptions list;
+  list.label_selector = o.selector;
+  std::vector<json> candidates;
+  for (const auto& p : items(client_.list(res::kPods, o.ns, list))) {
+    if (pod_terminating(p)) continue;
+    if (!o.node.empty() && pod_node(p) != o.node) continue;
+    if (!o.zone.empty() && view_.zone_of_node(pod_node(p)) != o.zone) continue;
+    candidates.push_back(p);
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const json& a, const json& b) { return a["metadata"]["name"] < b["metadata"]["name"]; });
+  // Which pods die is random, but reproducible from the run id (in the report).
+  std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(options_.run_id)));
+  std::shuffle(candidates.begin(), candidates.end(), rng);
+  size_t n = 1;
+  if (o.count) n = static_cast<size_t>(std::max(0, *o.count));
+  if (o.percent) n = static_cast<size_t>(std::ceil(*o.percent / 100.0 * static_cast<double>(candidates.size())));
+  candidates.resize(std::min(n, candidates.size()));
+  if (!o.zone.empty()) {
+    std::lock_guard lock(mutex_);
+    ever_faulted_.insert(o.zone);
+  }
+  json killed = delete_pods("delete", candidates, o.grace_seconds);
+  if (on_fault_) on_fault_("kill " + std::to_string(killed.size()) + " pod(s)");
+  return {{"killed", killed}};
+}
+
+json Chaos::violate_pdb(const std::string& ns, const std::string& name, int by, std::optional<int64_t> grace) {
+  options_.guards.check_namespace(ns);
+  json pdb = client_.get(res::kPodDisruptionBudgets, ns, name);
+  std::string selector = selector_to_string(pdb["spec"].value("selector", json::object()));
+  kube::ListOptions list;
+  list.label_selector = selector;
+  std::vector<json> healthy;
+  size_t expected = 0;
+  for (const auto& p : items(client_.list(res::kPods, ns, list))) {
+    if (pod_terminating(p)) continue;
+    ++expected;
+    if (pod_ready(p)) healthy.push_back(p);
+  }
+  auto resolve = [&](const json& v) -> int {
+    if (v.is_number()) return v.get<int>();
+    std::string s = v.get<std::string>();
+    if (!s.empty() && s.back() == '%')
+      return static_cast<int>(std::ceil(std::stod(s) / 100.0 * static_cast<double>(expected)));
+    return std::stoi(s);
+  };
+  int min_available;
+  if (pdb["spec"].contains("minAvailable")) {
+    min_available = resolve(pdb["spec"]["minAvailable"]);
+  } else if (pdb["spec"].contains("maxUnavailable")) {
+    min_available = static_cast<int>(expected) - resolve(pdb["spec"]["maxUnavailable"]);
+  } else {
+    throw GuardError("PodDisruptionBudget " + ns + "/" + name + " has neither minAvailable nor maxUnavailable");
+  }
+  int to_kill = std::max(0, static_cast<int>(healthy.size()) - min_available + by);
+  to_kill = std::min<int>(to_kill, static_cast<int>(healthy.size()));
+  std::sort(healthy.begin(), healthy.end(),
+            [](const json& a, const json& b) { return a["metadata"]["name"] < b["metadata"]["name"]; });
+  healthy.resize(static_cast<size_t>(to_kill));
+  json killed = delete_pods("delete", healthy, grace);
+  if (on_fault_) on_fault_("violate pdb " + name + " by " + std::to_string(by));
+  log::info("violate_pdb " + ns + "/" + name + ": minAvailable " + std::to_string(min_available) +
+            ", deleted " + std::to_string(killed.size()) + " of " + std::to_string(expected) + " pods");
+  return {{"killed", killed}, {"min_available", min_available}, {"healthy_before", healthy.size() + 0}};
+}
+
+RollbackOutcome Chaos::rollback(std::chrono::seconds deadline) {
+  auto entries = journal_.entries();
+  auto outcome = rollback_entries(client_, options_.run_id, entries, options_.clock, deadline, options_.concurrency);
+  for (const auto& e : entries) journal_.update(e.id, e.state, e.note, e.t_reverted);
+  {
+    std::lock_guard lock(mutex_);
+    faulted_zones_.clear();
+    touched_nodes_.clear();
+  }
+  return outcome;
+}
+
+}  // namespace faultline::chaos

@@ -1,0 +1,76 @@
+#include "runner/chaos/cluster_view.h"
+
+#include <algorithm>
+#include <set>
+
+namespace faultline::chaos {
+
+namespace res = kube::resources;
+
+json ClusterView::nodes() {
+  json items = client_.list(res::kNodes, "")["items"];
+  std::lock_guard lock(mutex_);
+  refresh_zones_locked(items);
+  return items;
+}
+
+void ClusterView::refresh_zones_locked(const json& items) {
+  node_zone_.clear();
+  for (const auto& n : items) {
+    const auto& labels = n["metadata"].value("labels", json::object());
+    node_zone_[n["metadata"].value("name", "")] = labels.value(kZoneLabel, "");
+  }
+}
+
+std::vector<std::string> ClusterView::zones() {
+  nodes();
+  std::lock_guard lock(mutex_);
+  std::set<std::string> zones;
+  for (const auto& [_, z] : node_zone_)
+    if (!z.empty()) zones.insert(z);
+  return {zones.begin(), zones.end()};
+}
+
+std::vector<json> ClusterView::nodes_in_zone(const std::string& zone) {
+  std::vector<json> out;
+  for (const auto& n : nodes())
+    if (n["metadata"].value("labels", json::object()).value(kZoneLabel, "") == zone) out.push_back(n);
+  return out;
+}
+
+std::string ClusterView::zone_of_node(const std::string& node) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = node_zone_.find(node); it != node_zone_.end()) return it->second;
+  }
+  nodes();
+  std::lock_guard lock(mutex_);
+  auto it = node_zone_.find(node);
+  return it == node_zone_.end() ? "" : it->second;
+}
+
+size_t ClusterView::node_count() { return nodes().size(); }
+
+bool pod_ready(const json& pod) {
+  if (pod_terminating(pod)) return false;
+  const auto& status = pod.value("status", json::object());
+  for (const auto& c : status.value("conditions", json::array()))
+    if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+  return false;
+}
+
+bool pod_terminating(const json& pod) { return pod["metadata"].contains("deletionTimestamp"); }
+
+std::string pod_node(const json& pod) { return pod.value("spec", json::object()).value("nodeName", ""); }
+
+std::string pod_ref(const json& pod) {
+  return pod["metadata"].value("namespace", "") + "/" + pod["metadata"].value("name", "");
+}
+
+std::string controller_kind(const json& pod) {
+  for (const auto& o : pod["metadata"].value("ownerReferences", json::array()))
+    if (o.value("controller", false)) return o.value("kind", "");
+  return "";
+}
+
+}  // namespace faultline::chaos

@@ -1,0 +1,50 @@
+// Read-only facts about the cluster that faults and waits need: which node is
+// in which zone, whether a pod is Ready, who owns it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runner/kube/client.h"
+
+namespace faultline::chaos {
+
+using json = nlohmann::json;
+
+inline constexpr const char* kZoneLabel = "topology.kubernetes.io/zone";
+
+class ClusterView {
+ public:
+  explicit ClusterView(kube::Client client) : client_(std::move(client)) {}
+
+  json nodes();                                  // fresh list, items only
+  std::vector<std::string> zones();              // sorted, from node labels
+  std::vector<json> nodes_in_zone(const std::string& zone);
+  std::string zone_of_node(const std::string& node);  // cached; refreshed on a miss
+  size_t node_count();
+
+  kube::Client& client() { return client_; }
+
+ private:
+  void refresh_zones_locked(const json& items);
+  kube::Client client_;
+  std::mutex mutex_;
+  std::map<std::string, std::string> node_zone_;
+};
+
+// The items of a list, by value: `for (auto& x : items(client.list(...)))` is
+// safe, while `for (auto& x : client.list(...)["items"])` iterates a destroyed
+// temporary.
+inline json items(json list) { return std::move(list["items"]); }
+
+bool pod_ready(const json& pod);
+bool pod_terminating(const json& pod);
+std::string pod_node(const json& pod);
+std::string pod_ref(const json& pod);   // "ns/name"
+std::string controller_kind(const json& pod);  // "ReplicaSet", "DaemonSet", "" when none
+
+}  // namespace faultline::chaos

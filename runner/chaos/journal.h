@@ -1,0 +1,90 @@
+// The journal: every mutation a run makes, recorded in the cluster *before*
+// it is made, so that any machine can undo it (`faultline recover`, or the
+// next run) even if this runner is SIGKILLed. One ConfigMap per run in
+// faultline's state namespace; nodes we touch also carry an annotation naming
+// the run, written in the same patch as the mutation itself.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runner/kube/client.h"
+
+namespace faultline::chaos {
+
+using json = nlohmann::json;
+
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kJournalLabel = "faultline.io/journal";
+inline constexpr const char* kRunAnnotation = "faultline.io/run";
+inline constexpr const char* kCordonedAnnotation = "faultline.io/cordoned-by";
+inline constexpr const char* kTaintedAnnotation = "faultline.io/tainted-by";
+inline constexpr const char* kFailureTaintKey = "faultline.io/zone-failure";
+
+struct JournalEntry {
+  int id = 0;
+  std::string action;     // cordon | taint | evict | delete
+  std::string kind;       // node | pod
+  std::string ns;         // pods only
+  std::string name;
+  std::string uid;
+  std::string state;      // intended | applied | skipped | reverted | failed | not_reversible
+  std::string note;       // why skipped/failed, what was found
+  double t_applied = -1;  // seconds since run start
+  double t_reverted = -1;
+};
+
+void to_json(json& j, const JournalEntry& e);
+void from_json(const json& j, JournalEntry& e);
+
+// Creates faultline's state namespace when it is missing (a laptop run
+// against a fresh cluster); in-cluster, the manifests create it.
+void ensure_namespace(kube::Client& client, const std::string& ns);
+
+class Journal {
+ public:
+  Journal(kube::Client client, std::string state_namespace, std::string run_id, json meta);
+
+  // Creates the run's ConfigMap (and the namespace if missing). Throws ApiError.
+  void open();
+  // Appends entries as "intended" and persists them before returning; the
+  // caller mutates only after this returns. Returns their ids.
+  std::vector<int> intend(std::vector<JournalEntry> entries);
+  // Updates entries in memory; persist() writes them.
+  void update(int id, const std::string& state, const std::string& note = "", double t = -1);
+  void persist();
+  // Deletes the ConfigMap (rollback complete).
+  void close();
+
+  std::vector<JournalEntry> entries() const;
+  const std::string& run_id() const { return run_id_; }
+  const std::string& configmap_name() const { return name_; }
+
+  // Every journal left in the namespace: {name, run_id, meta, entries}.
+  struct Stored {
+    std::string name;
+    std::string resource_version;
+    std::string run_id;
+    json meta;
+    std::vector<JournalEntry> entries;
+  };
+  static std::vector<Stored> list(kube::Client& client, const std::string& state_namespace);
+  static void save(kube::Client& client, const std::string& state_namespace, const Stored& stored);
+  static void remove(kube::Client& client, const std::string& state_namespace, const std::string& name);
+
+ private:
+  json body() const;  // the ConfigMap
+  void write_locked();
+
+  kube::Client client_;
+  std::string ns_, run_id_, name_;
+  json meta_;
+  mutable std::mutex mutex_;
+  std::vector<JournalEntry> entries_;
+  bool created_ = false;
+};
+
+}  // namespace faultline::chaos

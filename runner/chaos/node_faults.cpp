@@ -1,0 +1,91 @@
+#include "runner/chaos/node_faults.h"
+
+#include "runner/chaos/journal.h"
+
+namespace faultline::chaos {
+
+namespace res = kube::resources;
+using json = nlohmann::json;
+using Kind = kube::ApiError::Kind;
+
+namespace {
+
+// get → decide → patch with the read resourceVersion; on 409 read again.
+template <typename Decide>
+NodeChange modify(kube::Client& client, const std::string& node, Decide decide) {
+  for (int attempt = 0;; ++attempt) {
+    json current;
+    try {
+      current = client.get(res::kNodes, "", node);
+    } catch (const kube::ApiError& e) {
+      if (e.kind() == Kind::NotFound) return NodeChange::Gone;
+      throw;
+    }
+    json patch;
+    if (!decide(current, patch)) return NodeChange::AlreadyThere;
+    patch["metadata"]["resourceVersion"] = current["metadata"].value("resourceVersion", "");
+    try {
+      client.patch(res::kNodes, "", node, patch, kube::PatchType::Merge);
+      return NodeChange::Applied;
+    } catch (const kube::ApiError& e) {
+      if (e.kind() == Kind::NotFound) return NodeChange::Gone;
+      if (e.kind() != Kind::Conflict || attempt >= 10) throw;
+    }
+  }
+}
+
+std::string annotation(const json& node, const char* key) {
+  return node["metadata"].value("annotations", json::object()).value(key, "");
+}
+
+}  // namespace
+
+NodeChange cordon_node(kube::Client& client, const std::string& node, const std::string& run_id) {
+  return modify(client, node, [&](const json& n, json& patch) {
+    if (n.value("spec", json::object()).value("unschedulable", false)) return false;
+    patch = {{"spec", {{"unschedulable", true}}},
+             {"metadata", {{"annotations", {{kCordonedAnnotation, run_id}}}}}};
+    return true;
+  });
+}
+
+NodeChange uncordon_node(kube::Client& client, const std::string& node, const std::string& run_id) {
+  return modify(client, node, [&](const json& n, json& patch) {
+    if (annotation(n, kCordonedAnnotation) != run_id) return false;
+    patch = {{"spec", {{"unschedulable", false}}},
+             {"metadata", {{"annotations", {{kCordonedAnnotation, nullptr}}}}}};
+    return true;
+  });
+}
+
+NodeChange taint_node(kube::Client& client, const std::string& node, const std::string& run_id) {
+  return modify(client, node, [&](const json& n, json& patch) {
+    json taints = n.value("spec", json::object()).value("taints", json::array());
+    for (const auto& t : taints)
+      if (t.value("key", "") == kFailureTaintKey) return false;
+    taints.push_back({{"key", kFailureTaintKey}, {"value", run_id}, {"effect", "NoExecute"}});
+    patch = {{"spec", {{"taints", taints}}},
+             {"metadata", {{"annotations", {{kTaintedAnnotation, run_id}}}}}};
+    return true;
+  });
+}
+
+NodeChange untaint_node(kube::Client& client, const std::string& node, const std::string& run_id) {
+  return modify(client, node, [&](const json& n, json& patch) {
+    json kept = json::array();
+    bool found = false;
+    for (const auto& t : n.value("spec", json::object()).value("taints", json::array())) {
+      if (t.value("key", "") == kFailureTaintKey && t.value("value", "") == run_id) {
+        found = true;
+      } else {
+        kept.push_back(t);
+      }
+    }
+    if (!found && annotation(n, kTaintedAnnotation) != run_id) return false;
+    patch = {{"spec", {{"taints", kept}}},
+             {"metadata", {{"annotations", {{kTaintedAnnotation, nullptr}}}}}};
+    return true;
+  });
+}
+
+}  // namespace faultline::chaos

@@ -1,0 +1,44 @@
+// Undo from the journal: used at the end of every run, by `faultline recover`
+// and by the next run that finds a stale journal. Idempotent: every undo
+// checks the object first, so running it twice, or for a mutation that never
+// happened, is harmless.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runner/chaos/journal.h"
+#include "runner/kube/client.h"
+
+namespace faultline::chaos {
+
+struct RollbackOutcome {
+  bool complete = true;
+  std::vector<std::string> remaining;  // "node/zone-a-1: cordon not undone: <error>"
+};
+
+// Undoes entries (newest first), updating their states in place. Failed
+// undos are retried with backoff until `deadline` has passed.
+RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id,
+                                 std::vector<JournalEntry>& entries,
+                                 const std::function<double()>& clock,
+                                 std::chrono::seconds deadline, size_t concurrency);
+
+struct RecoveryReport {
+  int journals_found = 0;
+  int journals_cleared = 0;
+  int nodes_swept = 0;       // annotated nodes restored without a journal entry
+  std::vector<std::string> remaining;
+  bool complete() const { return remaining.empty(); }
+};
+
+// Rolls back every journal in state_namespace except skip_run's, then sweeps
+// nodes still annotated by a run other than skip_run. Call it only while
+// holding the drill lock.
+RecoveryReport recover_all(kube::Client& client, const std::string& state_namespace,
+                           const std::string& skip_run, std::chrono::seconds deadline,
+                           size_t concurrency);
+
+}  // namespace faultline::chaos

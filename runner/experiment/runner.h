@@ -1,0 +1,45 @@
+// The path of one run (DESIGN.md): validate → lock → preflight → inject →
+// observe → verify → rollback → report, and the other commands.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runner/kube/config.h"
+
+namespace faultline::experiment {
+
+enum ExitCode {
+  kPassed = 0,
+  kSloFailed = 1,
+  kInvalidInput = 2,
+  kAborted = 3,
+  kClusterError = 4,
+  kRollbackIncomplete = 5,
+};
+
+struct CommonOptions {
+  kube::LoadOptions kube;
+  std::string scripts_dir;          // "" → next to the experiment, then ./lua-scripts
+  std::string state_namespace = "faultline";
+  std::vector<std::string> params;  // key=value overrides
+};
+
+struct RunOptions : CommonOptions {
+  std::string experiment_file;
+  std::string output_dir;           // "" → ./faultline-reports/<name>-<timestamp>
+  int metrics_port = 0;
+  std::string metrics_bind = "0.0.0.0";
+  std::string pushgateway;
+  bool progress = true;
+};
+
+int run(const RunOptions& options);
+int validate(const std::string& experiment_file, const CommonOptions& options);
+int plan(const std::string& experiment_file, const CommonOptions& options);
+int recover(const CommonOptions& options);
+
+// Where the scripts of an experiment live (see CommonOptions::scripts_dir).
+std::string resolve_scripts_dir(const std::string& experiment_file, const std::string& flag);
+
+}  // namespace faultline::experiment

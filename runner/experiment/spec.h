@@ -1,0 +1,42 @@
+// The experiment spec (faultline.io/v1alpha1 Experiment), parsed strictly:
+// every error is "file:line:col: what was expected", exit 2, nothing touched.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "runner/chaos/guards.h"
+#include "runner/common/duration.h"
+#include "runner/observe/probe_spec.h"
+#include "runner/slo/slo_spec.h"
+
+namespace faultline::experiment {
+
+struct Timing {
+  Seconds warmup{5};     // steady state must hold this long before any fault
+  Seconds recovery{120}; // after the script: observe until recovered, at most this long
+  Seconds cooldown{2};   // then a little more, so the timeline shows the steady end
+};
+
+struct Experiment {
+  std::string file;          // as given
+  std::string name;          // metadata.name
+  std::string script;        // file name under the scripts directory
+  nlohmann::json params = nlohmann::json::object();
+  slo::Target target;
+  std::vector<observe::ProbeSpec> probes;
+  std::vector<slo::SloSpec> slos;
+  std::vector<slo::AbortSpec> aborts;
+  chaos::Guards guards;
+  Timing timing;
+};
+
+Experiment parse_experiment_file(const std::string& path);
+Experiment parse_experiment_text(const std::string& file, const std::string& text);
+
+// "key=value" overrides from the command line (--param zone=zone-b).
+void apply_param_override(Experiment& experiment, const std::string& assignment);
+
+}  // namespace faultline::experiment
