@@ -54,3 +54,86 @@ std::string kubectl(const std::string& args) {
 }
 
 }  // namespace faultline::testing
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "runner/chaos/cluster_view.h"
+#include "runner/chaos/journal.h"
+
+namespace faultline::testing {
+
+using json = nlohmann::json;
+namespace res = kube::resources;
+
+std::string source_dir() {
+  if (const char* s = std::getenv("FAULTLINE_SOURCE_DIR"); s && *s) return s;
+  return FAULTLINE_SOURCE_DIR;
+}
+
+std::string faultline_binary() {
+  if (const char* s = std::getenv("FAULTLINE_BINARY"); s && *s) return s;
+  throw std::runtime_error("FAULTLINE_BINARY is not set (run the e2e tests through ctest)");
+}
+
+int faultline(const std::string& args, std::string* output) {
+  return run(faultline_binary() + " " + args + " --kubeconfig " + kubeconfig_path() + " --no-progress", output);
+}
+
+std::map<std::string, int> ready_pods_per_zone() {
+  auto client = cluster_client();
+  chaos::ClusterView view(client);
+  kube::ListOptions list;
+  list.label_selector = "app=checkout";
+  std::map<std::string, int> out;
+  for (const auto& p : chaos::items(client.list(res::kPods, "shop", list)))
+    if (chaos::pod_ready(p)) ++out[view.zone_of_node(chaos::pod_node(p))];
+  return out;
+}
+
+void deploy_demo() {
+  kubectl("apply -k " + source_dir() + "/manifests/demo");
+  auto balanced = [] {
+    auto per_zone = ready_pods_per_zone();
+    int total = 0;
+    for (auto& [z, n] : per_zone) total += n;
+    return total == 6 && per_zone.size() == 3 && per_zone["zone-a"] == 2 && per_zone["zone-b"] == 2;
+  };
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    for (int i = 0; i < 120 && !balanced(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (balanced()) return;
+    kubectl("delete pods -n shop -l app=checkout --wait=false");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  FAIL() << "demo app not 6 Ready pods spread 2 per zone: " << kubectl("get pods -n shop -o wide");
+}
+
+void expect_cluster_clean() {
+  auto client = cluster_client();
+  for (const auto& n : chaos::items(client.list(res::kNodes, ""))) {
+    std::string name = n["metadata"].value("name", "");
+    EXPECT_FALSE(n["spec"].value("unschedulable", false)) << "node " << name << " left cordoned";
+    for (const auto& t : n["spec"].value("taints", json::array()))
+      EXPECT_NE(t.value("key", ""), chaos::kFailureTaintKey) << "node " << name << " left tainted";
+    const auto& ann = n["metadata"].value("annotations", json::object());
+    EXPECT_FALSE(ann.contains(chaos::kCordonedAnnotation)) << "node " << name << " keeps " << chaos::kCordonedAnnotation;
+    EXPECT_FALSE(ann.contains(chaos::kTaintedAnnotation)) << "node " << name << " keeps " << chaos::kTaintedAnnotation;
+  }
+  kube::ListOptions journals;
+  journals.label_selector = std::string(chaos::kJournalLabel) + "=true";
+  try {
+    EXPECT_EQ(chaos::items(client.list(res::kConfigMaps, "faultline", journals)).size(), 0u) << "journal left behind";
+  } catch (const kube::ApiError& e) {
+    EXPECT_EQ(e.kind(), kube::ApiError::Kind::NotFound) << e.what();
+  }
+  try {
+    client.get(res::kLeases, "faultline", "faultline-lock");
+    ADD_FAILURE() << "the drill lock Lease was left behind";
+  } catch (const kube::ApiError& e) {
+    EXPECT_EQ(e.kind(), kube::ApiError::Kind::NotFound) << e.what();
+  }
+}
+
+}  // namespace faultline::testing

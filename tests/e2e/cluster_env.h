@@ -2,6 +2,7 @@
 // started (the ctest fixture `cluster`), and small helpers to drive it.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "runner/kube/client.h"
@@ -19,5 +20,20 @@ kube::Client cluster_client();          // admin client from the kubeconfig; fai
 int run(const std::string& command, std::string* output = nullptr);
 // kubectl against the test cluster; throws with the output when it fails.
 std::string kubectl(const std::string& args);
+
+// The demo app (manifests/demo: shop/checkout, 6 replicas, PDB minAvailable 4)
+// applied, all 6 pods Ready and spread 2 per zone (pods are recreated until
+// they are, since a previous test may have left them bunched).
+void deploy_demo();
+// Pods of shop/checkout per zone, Ready and not terminating.
+std::map<std::string, int> ready_pods_per_zone();
+// Asserts (gtest) that faultline left nothing behind: no node cordoned or
+// tainted, no faultline annotation, no journal ConfigMap, no lock Lease.
+void expect_cluster_clean();
+// The faultline binary (ctest sets FAULTLINE_BINARY) and the source tree.
+std::string faultline_binary();
+std::string source_dir();
+// Runs `faultline <args> --kubeconfig <test cluster>`; returns the exit code.
+int faultline(const std::string& args, std::string* output = nullptr);
 
 }  // namespace faultline::testing

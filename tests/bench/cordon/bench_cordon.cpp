@@ -5,6 +5,8 @@
 // usage: bench_cordon [--nodes N] [--rounds R] [--concurrency C] [--qps Q --burst B]
 //   (the defaults are ClientConfig's: what a user gets)
 //   FAULTLINE_CLUSTER_STATE names the cluster (tests/cluster/up.sh --state).
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,14 +18,30 @@
 
 #include "runner/common/parallel.h"
 #include "runner/kube/client.h"
-#include "tests/e2e/cluster_env.h"
 
 namespace kube = faultline::kube;
-using faultline::testing::kubeconfig_path;
-using faultline::testing::kubectl_path;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// The cluster tests/cluster/up.sh started (as tests/e2e/cluster_env.h finds it).
+std::string state_dir() {
+  if (const char* s = std::getenv("FAULTLINE_CLUSTER_STATE"); s && *s) return s;
+  return std::string(FAULTLINE_SOURCE_DIR) + "/tests/cluster/.state/default";
+}
+std::string kubeconfig_path() { return state_dir() + "/kubeconfig"; }
+std::string kubectl_path() { return state_dir() + "/bin/kubectl"; }
+
+// Runs a command quietly; its exit status, and its output in *out.
+int run(const std::string& command, std::string* out) {
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) throw std::runtime_error("popen failed: " + command);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out->append(buf, n);
+  int status = ::pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
 
 const std::string kZone = "bench-zone";
 const std::string kSelector = "topology.kubernetes.io/zone=" + kZone;
@@ -115,8 +133,7 @@ double seconds_since(Clock::time_point t0) {
 void kubectl_or_throw(const std::string& args) {
   std::string out;
   std::string cmd = kubectl_path() + " --kubeconfig " + kubeconfig_path() + " " + args;
-  if (faultline::testing::run(cmd, &out) != 0)
-    throw std::runtime_error("kubectl " + args + " failed: " + out);
+  if (run(cmd, &out) != 0) throw std::runtime_error("kubectl " + args + " failed: " + out);
 }
 
 }  // namespace
@@ -129,8 +146,16 @@ int main(int argc, char** argv) {
       nodes = std::atoi(argv[++i]);
     else if (a == "--rounds" && i + 1 < argc)
       rounds = std::atoi(argv[++i]);
+    else if (a == "--concurrency" && i + 1 < argc)
+      overrides.concurrency = std::atoi(argv[++i]);
+    else if (a == "--qps" && i + 1 < argc)
+      overrides.qps = std::atof(argv[++i]);
+    else if (a == "--burst" && i + 1 < argc)
+      overrides.burst = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: bench_cordon [--nodes N (>= 100)] [--rounds R]\n");
+      std::fprintf(stderr,
+                   "usage: bench_cordon [--nodes N (>= 100)] [--rounds R] [--concurrency C] "
+                   "[--qps Q] [--burst B]\n");
       return 2;
     }
   }

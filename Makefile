@@ -1,0 +1,64 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Everything else is a step of those.
+SHELL := /bin/bash
+JOBS ?= 2
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+DEMO_STATE ?= $(CURDIR)/tests/cluster/.state/demo
+
+.PHONY: all bootstrap build build-asan test test-unit test-asan test-e2e demo demo-down format bench clean
+
+all: build
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: bootstrap $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS)
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_SANITIZE=ON -DFAULTLINE_E2E=OFF
+
+build-asan: bootstrap $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# The whole suite: unit + e2e (the e2e fixture builds and starts the local
+# control plane, runs every e2e test against it, and stops it), then the unit
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
+
+test-e2e: build
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e
+
+# Installs what is needed, builds, starts a local 3-zone cluster, deploys the
+# demo app, runs the zone-outage drill and prints where the report is.
+demo: build
+	@kubeconfig=$$(tests/cluster/up.sh --state $(DEMO_STATE)) && \
+	kubectl="$(DEMO_STATE)/bin/kubectl --kubeconfig $$kubeconfig" && \
+	$$kubectl apply -k manifests/demo >/dev/null && \
+	$$kubectl rollout status deployment/checkout -n shop --timeout=120s && \
+	echo "demo: the app (manifests/demo) is up: 6 replicas over zone-a/b/c; running the zone-outage drill" && \
+	$(BUILD)/runner/faultline run experiments/zone-outage.yaml --kubeconfig $$kubeconfig \
+	  --output-dir faultline-reports/demo && \
+	echo "demo: open faultline-reports/demo/report.html; the cluster keeps running (make demo-down stops it)"
+
+demo-down:
+	tests/cluster/down.sh --state $(DEMO_STATE)
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+bench: build
+	@echo "see tests/bench/*/README.md for each benchmark"
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
