@@ -44,13 +44,20 @@ json ScriptHost::guarded(const std::string& what, F&& fn) {
 }
 
 void ScriptHost::fault_started(const std::string&) {
-  if (observer_) {
-    std::vector<std::string> zones;
-    for (const auto& z : chaos_.ever_faulted_zones()) zones.push_back(z);
-    observer_->set_faulted_zones(zones);
-    if (!fault_started_) observer_->mark_fault_start(run_.now());
-  }
+  publish_faulted_zones();
+  if (observer_ && !fault_started_) observer_->mark_fault_start(run_.now());
   fault_started_ = true;
+}
+
+// The zones that are down *now*, not every zone ever failed: a rolling
+// failover restores each zone before failing the next, and the replacement
+// SLO must judge placement against the zones still down (with every zone it
+// ever failed excluded, no zone would be left to be Ready in).
+void ScriptHost::publish_faulted_zones() {
+  if (!observer_) return;
+  std::vector<std::string> zones;
+  for (const auto& z : chaos_.faulted_zones()) zones.push_back(z);
+  observer_->set_faulted_zones(zones);
 }
 
 // ---- cluster -------------------------------------------------------------
@@ -148,7 +155,11 @@ json ScriptHost::cordon_zone(const std::string& zone) {
 }
 
 json ScriptHost::uncordon_zone(const std::string& zone) {
-  return guarded("chaos.uncordon_zone", [&] { return chaos_.uncordon_zone(zone); });
+  return guarded("chaos.uncordon_zone", [&] {
+    auto r = chaos_.uncordon_zone(zone);
+    publish_faulted_zones();
+    return r;
+  });
 }
 
 json ScriptHost::cordon_node(const std::string& node) {
@@ -253,7 +264,11 @@ json ScriptHost::fail_zone(const std::string& zone, const json& options) {
 }
 
 json ScriptHost::restore_zone(const std::string& zone) {
-  return guarded("chaos.restore_zone", [&] { return chaos_.restore_zone(zone); });
+  return guarded("chaos.restore_zone", [&] {
+    auto r = chaos_.restore_zone(zone);
+    publish_faulted_zones();
+    return r;
+  });
 }
 
 // ---- wait ----------------------------------------------------------------

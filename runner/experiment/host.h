@@ -50,6 +50,7 @@ class ScriptHost : public script::HostApi {
   template <typename F>
   json guarded(const std::string& what, F&& fn);
   void fault_started(const std::string& zone_or_empty);
+  void publish_faulted_zones();  // the observer's faulted zones := the zones down now
   int desired_replicas(const std::string& ns, const std::string& selector);
 
   kube::Client client_;

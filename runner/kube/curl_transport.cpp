@@ -166,7 +166,11 @@ class CurlTransport final : public HttpTransport {
     curl_slist* headers = configure(h.easy, request, t, errbuf.data());
     CURLcode rc = curl_easy_perform(h.easy);
     curl_slist_free_all(headers);
-    if (rc != CURLE_OK) throw failure(rc, errbuf.data(), request, false);
+    if (rc != CURLE_OK) {
+      curl_off_t connected = 0;
+      curl_easy_getinfo(h.easy, CURLINFO_CONNECT_TIME_T, &connected);
+      throw failure(rc, errbuf.data(), request, false, connected > 0);
+    }
     return std::move(t.response);
   }
 
@@ -225,7 +229,7 @@ class CurlTransport final : public HttpTransport {
     if (t.error) std::rethrow_exception(t.error);
     if (t.stopped || stop.stop_requested()) return std::move(t.response);
     if (rc == CURLE_OK) return std::move(t.response);
-    if (t.response.status == 0) throw failure(rc, errbuf.data(), request, true);
+    if (t.response.status == 0) throw failure(rc, errbuf.data(), request, true, false);
     // The response had begun: a cut (reset, partial chunk, stall) is the end
     // of this stream, which the caller recovers from.
     t.response.truncated = true;
@@ -328,9 +332,9 @@ class CurlTransport final : public HttpTransport {
     if (r.timeout.count() > 0) {
       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
       curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                       static_cast<long>(std::min<long long>(r.timeout.count(), 10000)));
+                       static_cast<long>(std::min(r.timeout, kConnectTimeout).count()));
     } else {
-      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(kConnectTimeout.count()));
     }
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
@@ -339,10 +343,15 @@ class CurlTransport final : public HttpTransport {
     return headers;
   }
 
-  ApiError failure(CURLcode rc, const char* errbuf, const HttpRequest& r, bool stream) const {
+  // Our deadline passing is a Timeout (not retried: the caller's budget is
+  // spent). Failing to connect within kConnectTimeout, when the deadline is
+  // longer, is a Transport error like a refused connection (retried).
+  ApiError failure(CURLcode rc, const char* errbuf, const HttpRequest& r, bool stream,
+                   bool connected) const {
     std::string detail = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
     std::string where = r.method + " " + target_.base + r.path.substr(0, r.path.find('?'));
-    if (rc == CURLE_OPERATION_TIMEDOUT && !stream)
+    bool connect_timeout = !connected && r.timeout > kConnectTimeout;
+    if (rc == CURLE_OPERATION_TIMEDOUT && !stream && !connect_timeout)
       return ApiError(
           ApiError::Kind::Timeout, 0, "", "", "",
           "no response within " + std::to_string(r.timeout.count()) + "ms (" + where + ")");
@@ -355,6 +364,7 @@ class CurlTransport final : public HttpTransport {
   };
 
   static constexpr size_t kLocks = 8;
+  static constexpr std::chrono::milliseconds kConnectTimeout{10000};
   const ClientConfig config_;
   const Target target_;
   CURLSH* share_ = nullptr;

@@ -280,12 +280,15 @@ SloRecord replacement(const SloSpec& spec, const TimelineSnapshot& snap, const E
   std::set<std::string> faulted(w.faulted_zones.begin(), w.faulted_zones.end());
   const PodsSample& last = states.back();
   auto end_state = placement(last, faulted);
-  std::optional<double> recovered;  // start of the final stretch of "replaced"
+  // Start of the final stretch of "replaced" (a plain flag + value: GCC 12
+  // -O2 warns falsely about std::optional<double> here).
+  bool recovered = false;
+  double recovered_t = 0;
   for (const auto& s : states) {
     if (placement(s, faulted).replaced(s.desired)) {
-      if (!recovered) recovered = s.t;
+      if (!recovered) recovered = true, recovered_t = s.t;
     } else {
-      recovered.reset();
+      recovered = false;
     }
   }
 
@@ -314,18 +317,19 @@ SloRecord replacement(const SloSpec& spec, const TimelineSnapshot& snap, const E
     if (last.desired <= 0) r.detail = "desired replicas unknown (no pods seen)";
     return r;
   }
-  double took = *recovered - start;
+  const double recovered_at = recovered_t;
+  double took = recovered_at - start;
   r.measured = took;
   r.measured_text = seconds_text(took);
   if (spec.max_skew)
     r.measured_text += ", skew " + (skew ? std::to_string(*skew) : std::string("?"));
   r.passed = took <= spec.within + kEps && skew_ok;
-  r.deciding_span = Span{start, *recovered};
+  r.deciding_span = Span{start, recovered_at};
   r.detail = std::to_string(last.desired) + "/" + std::to_string(last.desired) + " Ready" +
-             (zones_text.empty() ? "" : " off " + zones_text) + " at " + t_text(*recovered);
+             (zones_text.empty() ? "" : " off " + zones_text) + " at " + t_text(recovered_at);
   const observe::ReadyEvent* latest = nullptr;
   for (const auto& e : snap.ready_events)
-    if (e.t >= start && e.t <= *recovered) latest = &e;
+    if (e.t >= start && e.t <= recovered_at) latest = &e;
   if (latest) r.detail += " (last Ready: " + latest->pod + " in " + latest->zone + ")";
   if (spec.max_skew) {
     r.detail += "; spread at end: " + (spread.empty() ? std::string("no zones") : spread);

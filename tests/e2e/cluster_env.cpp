@@ -14,7 +14,7 @@ namespace faultline::testing {
 
 std::string cluster_state_dir() {
   if (const char* s = std::getenv("FAULTLINE_CLUSTER_STATE"); s && *s) return s;
-  return std::string(FAULTLINE_SOURCE_DIR) + "/tests/cluster/.state/default";
+  return FAULTLINE_CLUSTER_STATE_DEFAULT;
 }
 
 std::string kubeconfig_path() { return cluster_state_dir() + "/kubeconfig"; }
@@ -75,7 +75,7 @@ std::string source_dir() {
 
 std::string faultline_binary() {
   if (const char* s = std::getenv("FAULTLINE_BINARY"); s && *s) return s;
-  throw std::runtime_error("FAULTLINE_BINARY is not set (run the e2e tests through ctest)");
+  return FAULTLINE_BINARY_DEFAULT;
 }
 
 int faultline(const std::string& args, std::string* output) {

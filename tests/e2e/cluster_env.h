@@ -9,7 +9,7 @@
 
 namespace faultline::testing {
 
-// $FAULTLINE_CLUSTER_STATE (set by ctest), else tests/cluster/.state/default.
+// $FAULTLINE_CLUSTER_STATE, else the build's cluster state dir (compiled in).
 std::string cluster_state_dir();
 std::string kubeconfig_path();          // <state>/kubeconfig
 std::string kubectl_path();             // <state>/bin/kubectl (same release as the cluster)
@@ -30,7 +30,8 @@ std::map<std::string, int> ready_pods_per_zone();
 // Asserts (gtest) that faultline left nothing behind: no node cordoned or
 // tainted, no faultline annotation, no journal ConfigMap, no lock Lease.
 void expect_cluster_clean();
-// The faultline binary (ctest sets FAULTLINE_BINARY) and the source tree.
+// The faultline binary ($FAULTLINE_BINARY, else the one built alongside) and
+// the source tree.
 std::string faultline_binary();
 std::string source_dir();
 // Runs `faultline <args> --kubeconfig <test cluster>`; returns the exit code.

@@ -1,7 +1,7 @@
 // The client's logic over a fake transport: pagination, idempotency and
 // retries, request bodies, credentials and error text.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>

@@ -193,6 +193,19 @@ TEST(ClientServer, ConnectionsAreReusedAcrossRequestsAndThreads) {
   EXPECT_LE(server.connections(), 8u);
 }
 
+TEST(ClientServer, ProxyUrlCarriesTheRequests) {
+  // The test server plays an HTTP proxy: it receives the absolute URL. The
+  // API server's name is never resolved (the proxy would do that).
+  TestServer proxy([&](Exchange& ex) { ex.respond(200, R"({"gitVersion":"via-proxy"})"); });
+  ClientConfig c;
+  c.server = "http://kube.test:6443";
+  c.proxy_url = proxy.url();
+  Client client(c);
+  EXPECT_EQ(client.server_version()["gitVersion"], "via-proxy");
+  ASSERT_EQ(proxy.requests().size(), 1u);
+  EXPECT_EQ(proxy.requests()[0].target, "http://kube.test:6443/version");
+}
+
 // An exec plugin written at test time: counts its runs, records the exec
 // info it was given, prints a credential expiring at $EXPIRES.
 class ExecPluginTest : public ::testing::Test {
