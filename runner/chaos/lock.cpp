@@ -1,5 +1,9 @@
 #include "runner/chaos/lock.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -38,6 +42,40 @@ std::optional<double> parse_rfc3339(const std::string& text) {
     rest = end;
   }
   return static_cast<double>(timegm(&tm)) + frac;
+}
+
+namespace {
+// host + this boot's id: hostnames alone collide ("localhost"), PIDs are
+// only meaningful within one boot of one machine.
+std::string local_machine() {
+  char host[256] = "unknown";
+  gethostname(host, sizeof host - 1);
+  std::string boot = "noboot";
+  if (FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "r")) {
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, f)) boot = std::string(buf).substr(0, 8);
+    std::fclose(f);
+  }
+  return std::string(host) + "/" + boot;
+}
+}  // namespace
+
+std::string local_holder_suffix() { return "@" + local_machine() + "/" + std::to_string(getpid()); }
+
+// A holder "<run>@<host>/<boot>/<pid>" from this machine and boot whose
+// process is gone died without releasing the lock (SIGKILL, OOM): no need to
+// wait for the lease to expire. A holder elsewhere is judged by its lease.
+bool holder_is_dead_here(const std::string& holder) {
+  auto at = holder.rfind('@'), slash = holder.rfind('/');
+  if (at == std::string::npos || slash == std::string::npos || slash < at) return false;
+  if (holder.substr(at + 1, slash - at - 1) != local_machine()) return false;
+  pid_t pid = 0;
+  try {
+    pid = static_cast<pid_t>(std::stol(holder.substr(slash + 1)));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 RunLock::RunLock(kube::Client client, std::string state_namespace, std::string holder, int lease_seconds)
@@ -91,7 +129,7 @@ void RunLock::acquire(const std::function<void(const std::string&)>& before_take
     double duration = spec.value("leaseDurationSeconds", lease_seconds_);
     auto renewed = parse_rfc3339(spec.value("renewTime", ""));
     double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    if (renewed && *renewed + duration > now) {
+    if (renewed && *renewed + duration > now && !holder_is_dead_here(holder)) {
       throw LockHeldError("another drill holds the lock: " + holder + " (lease " + ns_ +
                           "/faultline-lock, renewed " + std::to_string(static_cast<int>(now - *renewed)) +
                           "s ago); wait for it, or for the lease to expire after " +

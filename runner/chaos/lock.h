@@ -46,6 +46,11 @@ class RunLock {
   std::jthread renewer_;
 };
 
+// "@<host>/<boot id>/<pid>": appended to a holder identity so that a holder that died
+// on this host is recognised at once (see holder_is_dead_here).
+std::string local_holder_suffix();
+bool holder_is_dead_here(const std::string& holder);
+
 // RFC 3339 with microseconds, as Lease.spec.renewTime wants.
 std::string micro_time_now();
 // Seconds since the epoch of an RFC 3339 time; nullopt when unparsable.

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -209,11 +210,7 @@ int run(const RunOptions& o) {
   }
 
   phases.begin("lock");
-  chaos::RunLock lock(client, o.state_namespace, rec.run_id + "@" + [] {
-    char host[256] = "unknown";
-    gethostname(host, sizeof host - 1);
-    return std::string(host);
-  }());
+  chaos::RunLock lock(client, o.state_namespace, rec.run_id + chaos::local_holder_suffix());
   try {
     std::vector<std::string> leftovers;
     auto take_over = [&](const std::string&) {
@@ -266,6 +263,10 @@ int run(const RunOptions& o) {
   std::string error;
   int code = kPassed;
   std::string result = "passed";
+  // Set by the abort watcher's thread: an abort usually arrives as an
+  // exception out of the script (the watcher is gone by the report), and the
+  // report must still show the breaching sample, not just the stop reason.
+  std::mutex breach_mutex;
   std::optional<slo::AbortBreach> breach;
 
   // Everything from here on is followed by rollback, whatever happens.
@@ -290,6 +291,10 @@ int run(const RunOptions& o) {
     }
 
     slo::AbortWatcher watcher(*observer, slo::AbortMonitor(e.aborts), [&](const slo::AbortBreach& b) {
+      {
+        std::lock_guard lock(breach_mutex);
+        if (!breach) breach = b;
+      }
       run.request_stop("stop condition breached: " + b.message);
     });
     watcher.start();
@@ -312,8 +317,7 @@ int run(const RunOptions& o) {
     }
     if (!interruptible_sleep(run.stop_token(), e.timing.cooldown.count())) throw AbortedError(run.stop_reason());
     watcher.stop();
-    breach = watcher.breach();
-    if (breach) throw AbortedError(run.stop_reason());
+    if (std::lock_guard lock(breach_mutex); breach) throw AbortedError(run.stop_reason());
 
     phases.begin("verify");
     auto snap = observer->snapshot();
@@ -414,7 +418,7 @@ int validate(const std::string& file, const CommonOptions& options) {
 
 int recover(const CommonOptions& options) {
   kube::Client client(kube::load_config(options.kube));
-  chaos::RunLock lock(client, options.state_namespace, "faultline-recover");
+  chaos::RunLock lock(client, options.state_namespace, "faultline-recover" + chaos::local_holder_suffix());
   auto report_ptr = std::make_shared<chaos::RecoveryReport>();
   try {
     lock.acquire([&](const std::string&) {});

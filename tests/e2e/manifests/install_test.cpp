@@ -42,14 +42,12 @@ TEST_F(InstalledBase, EveryDrillPodIsAdmittedUnderTheRestrictedPodSecurityStanda
             "restricted");
   TempDir tmp;
   auto dry_run_pod = [&](const std::string& name, const YAML::Node& spec, std::string* out) {
-    YAML::Node pod;
-    pod["apiVersion"] = "v1";
-    pod["kind"] = "Pod";
-    pod["metadata"]["name"] = name;
-    pod["metadata"]["namespace"] = "faultline";
-    pod["spec"] = YAML::Clone(spec);
-    std::string file = tmp.path() + "/" + name + ".yaml";
-    std::ofstream(file) << YAML::Dump(pod) << "\n";
+    nlohmann::json pod = {{"apiVersion", "v1"},
+                          {"kind", "Pod"},
+                          {"metadata", {{"name", name}, {"namespace", "faultline"}}},
+                          {"spec", to_json(spec)}};
+    std::string file = tmp.path() + "/" + name + ".json";
+    std::ofstream(file) << pod.dump(2) << "\n";
     return kubectl_status("create --dry-run=server -f " + file, out);
   };
 

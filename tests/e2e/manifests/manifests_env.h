@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <functional>
 #include <set>
@@ -38,6 +40,11 @@ std::vector<std::pair<std::string, YAML::Node>> drill_pod_templates(
 // Names of the regular files in <source>/<relative dir> ending in suffix.
 std::set<std::string> files_with_suffix(const std::string& relative_dir, const std::string& suffix);
 std::string read_file(const std::string& path);
+// A parsed YAML document as JSON, with YAML 1.2 core-schema scalars: a quoted
+// scalar stays a string ("9464"), a plain one becomes a number, bool or null
+// where it reads as one. (Re-emitting YAML through yaml-cpp would drop the
+// quotes and turn string arguments into numbers.)
+nlohmann::json to_json(const YAML::Node& node);
 
 // `kubectl apply -k manifests/` for real (fails the test on error).
 void install_base();

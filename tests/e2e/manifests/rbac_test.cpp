@@ -31,7 +31,7 @@ std::string describe(const Access& a) {
 // "yes" or "no" from `kubectl auth can-i ... --as=<ServiceAccount>`, or the
 // whole output when it is neither (an unknown resource, an error).
 std::string can_i(const Access& a) {
-  std::string args = "auth can-i " + a.verb + " " + a.resource + " --as=" + kServiceAccountUser;
+  std::string args = "auth can-i '" + a.verb + "' '" + a.resource + "' --as=" + kServiceAccountUser;
   if (!a.subresource.empty()) args += " --subresource=" + a.subresource;
   args += a.ns.empty() ? " --all-namespaces" : " -n " + a.ns;
   std::string out;
@@ -158,7 +158,9 @@ TEST_F(ServiceAccountToken, AuthenticatesAsTheServiceAccountAndIsRefusedBeyondIt
         "create deployment faultline-probe -n shop --image=x --dry-run=server"}) {
     SCOPED_TRACE(args);
     EXPECT_NE(as_serviceaccount(args, &out), 0) << out;
-    EXPECT_NE(out.find("Forbidden"), std::string::npos) << out;
+    EXPECT_NE(out.find("forbidden: User \"" + std::string(kServiceAccountUser) + "\""),
+              std::string::npos)
+        << out;
   }
 }
 
