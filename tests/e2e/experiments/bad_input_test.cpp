@@ -58,8 +58,10 @@ class InvalidInput : public ::testing::Test {
 };
 
 TEST_F(InvalidInput, MalformedYaml_NamesFileLineAndColumn) {
-  std::string file = scratch_.experiment("malformed", replace(kValidSpec, "  name: bad-input\n", "  { name: bad-input\n"));
-  expect_refused("run " + file, "error: " + file + ":4:3: invalid YAML: ");
+  // A second ':' on line 6: the column points at it.
+  std::string file =
+      scratch_.experiment("malformed", replace(kValidSpec, "  script: cordon.lua\n", "  script: cordon.lua: extra\n"));
+  expect_refused("run " + file, "error: " + file + ":6:21: invalid YAML: illegal map value");
 }
 
 TEST_F(InvalidInput, UnknownField_NamesTheFieldAndWhatIsAllowed) {
