@@ -174,6 +174,26 @@ json ScriptHost::uncordon_node(const std::string& node) {
   return guarded("chaos.uncordon_node", [&] { return chaos_.uncordon_node(node); });
 }
 
+namespace {
+// Declares a disruption window to the observer for as long as it lives, so the
+// pdb SLO judges exactly the span of a drain or a violation, even when the
+// fault throws.
+class DisruptionScope {
+ public:
+  DisruptionScope(observe::Observer* observer, const std::string& label, bool voluntary)
+      : observer_(observer), id_(observer ? observer->begin_disruption(label, voluntary) : -1) {}
+  ~DisruptionScope() {
+    if (observer_) observer_->end_disruption(id_);
+  }
+  DisruptionScope(const DisruptionScope&) = delete;
+  DisruptionScope& operator=(const DisruptionScope&) = delete;
+
+ private:
+  observe::Observer* observer_;
+  int id_;
+};
+}  // namespace
+
 static chaos::DrainOptions drain_options(const json& options, const std::string& fn) {
   Options o(options, fn, {"timeout", "grace"});
   chaos::DrainOptions d;
@@ -185,16 +205,9 @@ static chaos::DrainOptions drain_options(const json& options, const std::string&
 json ScriptHost::drain_zone(const std::string& zone, const json& options) {
   auto d = drain_options(options, "chaos.drain_zone");
   return guarded("chaos.drain_zone", [&] {
-    int id = observer_ ? observer_->begin_disruption("drain " + zone, true) : -1;
+    DisruptionScope disruption(observer_, "drain " + zone, true);
     fault_started(zone);
-    json r;
-    try {
-      r = chaos_.drain_zone(zone, d);
-    } catch (...) {
-      if (observer_) observer_->end_disruption(id);
-      throw;
-    }
-    if (observer_) observer_->end_disruption(id);
+    auto r = chaos_.drain_zone(zone, d);
     fault_started(zone);
     return r;
   });
@@ -203,17 +216,9 @@ json ScriptHost::drain_zone(const std::string& zone, const json& options) {
 json ScriptHost::drain_node(const std::string& node, const json& options) {
   auto d = drain_options(options, "chaos.drain_node");
   return guarded("chaos.drain_node", [&] {
-    int id = observer_ ? observer_->begin_disruption("drain " + node, true) : -1;
+    DisruptionScope disruption(observer_, "drain " + node, true);
     fault_started("");
-    json r;
-    try {
-      r = chaos_.drain_node(node, d);
-    } catch (...) {
-      if (observer_) observer_->end_disruption(id);
-      throw;
-    }
-    if (observer_) observer_->end_disruption(id);
-    return r;
+    return chaos_.drain_node(node, d);
   });
 }
 
@@ -246,11 +251,9 @@ json ScriptHost::violate_pdb(const json& options) {
   std::optional<int64_t> grace;
   if (auto g = o.integer("grace")) grace = *g;
   return guarded("chaos.violate_pdb", [&] {
-    int id = observer_ ? observer_->begin_disruption("violate_pdb " + o.str("pdb"), false) : -1;
+    DisruptionScope disruption(observer_, "violate_pdb " + o.str("pdb"), false);
     fault_started("");
-    auto r = chaos_.violate_pdb(o.str("namespace", experiment_.target.namespace_), o.str("pdb"), by, grace);
-    if (observer_) observer_->end_disruption(id);
-    return r;
+    return chaos_.violate_pdb(o.str("namespace", experiment_.target.namespace_), o.str("pdb"), by, grace);
   });
 }
 
