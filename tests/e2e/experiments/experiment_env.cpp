@@ -281,11 +281,16 @@ std::string FaultlineProcess::output() const { return read_file(log_file_); }
 
 void fresh_demo() {
   kubectl("apply -k " + source_dir() + "/manifests/demo");
-  auto per_zone = ready_pods_per_zone();
-  int total = 0;
-  for (const auto& [zone, n] : per_zone) total += n;
+  std::map<std::string, int> per_zone;
+  auto settled = [&] {  // replacements of the last drill Ready, wherever they went
+    per_zone = ready_pods_per_zone();
+    int total = 0;
+    for (const auto& [zone, n] : per_zone) total += n;
+    return total == 6;
+  };
+  eventually(settled, 10s);
   bool balanced = per_zone.size() == 3 && per_zone["zone-a"] == 2 && per_zone["zone-b"] == 2 && per_zone["zone-c"] == 2;
-  if (total == 6 && !balanced) kubectl("delete pods -n shop -l app=checkout --wait=false");
+  if (!balanced) kubectl("delete pods -n shop -l app=checkout --wait=false");
   deploy_demo();
 }
 
