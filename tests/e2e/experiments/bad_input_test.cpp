@@ -40,13 +40,16 @@ class InvalidInput : public ::testing::Test {
     scratch_.script("cordon.lua", "chaos.cordon_zone(\"zone-a\")\n");
   }
 
-  void expect_refused(const std::string& command, const std::string& prefix, bool via_test_kubeconfig = true) {
+  void expect_refused(const std::string& command, const std::string& prefix,
+                      bool via_test_kubeconfig = true) {
     std::string out_dir = scratch_.output_dir(), output;
-    int code = via_test_kubeconfig
-                   ? faultline(command + " --output-dir " + out_dir, &output)
-                   : run(faultline_binary() + " " + command + " --output-dir " + out_dir + " --no-progress", &output);
+    int code = via_test_kubeconfig ? faultline(command + " --output-dir " + out_dir, &output)
+                                   : run(faultline_binary() + " " + command + " --output-dir " +
+                                             out_dir + " --no-progress",
+                                         &output);
     EXPECT_EQ(code, 2) << output;
-    EXPECT_EQ(output.rfind(prefix, 0), 0u) << "expected a line starting with\n  " << prefix << "\ngot\n  " << output;
+    EXPECT_EQ(output.rfind(prefix, 0), 0u)
+        << "expected a line starting with\n  " << prefix << "\ngot\n  " << output;
     ASSERT_FALSE(output.empty());
     EXPECT_EQ(output.find('\n'), output.size() - 1) << "not one line:\n" << output;
     EXPECT_FALSE(fs::exists(out_dir)) << "a refused run wrote reports";
@@ -59,23 +62,29 @@ class InvalidInput : public ::testing::Test {
 
 TEST_F(InvalidInput, MalformedYaml_NamesFileLineAndColumn) {
   // A second ':' on line 6: the column points at it.
-  std::string file =
-      scratch_.experiment("malformed", replace(kValidSpec, "  script: cordon.lua\n", "  script: cordon.lua: extra\n"));
+  std::string file = scratch_.experiment(
+      "malformed", replace(kValidSpec, "  script: cordon.lua\n", "  script: cordon.lua: extra\n"));
   expect_refused("run " + file, "error: " + file + ":6:21: invalid YAML: illegal map value");
 }
 
 TEST_F(InvalidInput, UnknownField_NamesTheFieldAndWhatIsAllowed) {
-  std::string file = scratch_.experiment("unknown-field", replace(kValidSpec, "  script: cordon.lua\n",
-                                                                  "  script: cordon.lua\n  scirpt_timeout: 5s\n"));
-  expect_refused("run " + file, "error: " + file +
-                                    ":7:3: unknown field \"scirpt_timeout\" in spec (expected one of: script, params, "
-                                    "target, probes, slos, abort, guards, timing)");
+  std::string file =
+      scratch_.experiment("unknown-field", replace(kValidSpec, "  script: cordon.lua\n",
+                                                   "  script: cordon.lua\n  scirpt_timeout: 5s\n"));
+  expect_refused(
+      "run " + file,
+      "error: " + file +
+          ":7:3: unknown field \"scirpt_timeout\" in spec (expected one of: script, params, "
+          "target, probes, slos, abort, guards, timing)");
 }
 
 TEST_F(InvalidInput, BadDuration_NamesTheFieldAndTheExpectedForm) {
-  std::string file = scratch_.experiment("bad-duration", replace(kValidSpec, "warmup: 2s", "warmup: 2 parsecs"));
-  expect_refused("run " + file,
-                 "error: " + file + ":8:21: timing.warmup: invalid duration \"2 parsecs\" (expected e.g. 90s, 2m, 250ms)");
+  std::string file =
+      scratch_.experiment("bad-duration", replace(kValidSpec, "warmup: 2s", "warmup: 2 parsecs"));
+  expect_refused(
+      "run " + file,
+      "error: " + file +
+          ":8:21: timing.warmup: invalid duration \"2 parsecs\" (expected e.g. 90s, 2m, 250ms)");
 }
 
 TEST_F(InvalidInput, MissingKubeconfigFile_IsNamed) {
@@ -88,8 +97,10 @@ TEST_F(InvalidInput, MissingKubeconfigFile_IsNamed) {
 
 TEST_F(InvalidInput, LuaSyntaxError_IsReportedAtCompileTimeBeforeTheCordonRuns) {
   scratch_.script("syntax_error.lua", "chaos.cordon_zone(\"zone-a\")\nif then\n");
-  std::string file = scratch_.experiment("syntax-error", replace(kValidSpec, "cordon.lua", "syntax_error.lua"));
-  expect_refused("run " + file, "error: lua-scripts/syntax_error.lua:2: unexpected symbol near 'then'");
+  std::string file =
+      scratch_.experiment("syntax-error", replace(kValidSpec, "cordon.lua", "syntax_error.lua"));
+  expect_refused("run " + file,
+                 "error: lua-scripts/syntax_error.lua:2: unexpected symbol near 'then'");
 }
 
 // Compiles, starts, and is stopped at line `line` by the sandbox.
@@ -102,13 +113,15 @@ class SandboxEscape : public ::testing::Test {
 
   // The script's escape attempt is followed by a cordon: if the sandbox let
   // it through, the cordon would show in the report's faults.
-  void expect_stopped(const std::string& script, const std::string& lua, const std::string& message) {
+  void expect_stopped(const std::string& script, const std::string& lua,
+                      const std::string& message) {
     scratch_.script(script, lua + "chaos.cordon_zone(\"zone-a\")\n");
     ExperimentSpec spec;
     spec.name = "e2e-sandbox";
     spec.script = script;
     spec.params = "";
-    std::string file = scratch_.experiment("sandbox", spec.yaml()), out_dir = scratch_.output_dir(), output;
+    std::string file = scratch_.experiment("sandbox", spec.yaml()), out_dir = scratch_.output_dir(),
+                output;
 
     int code = faultline("run " + file + " --output-dir " + out_dir, &output);
 
@@ -140,9 +153,10 @@ TEST_F(SandboxEscape, IoOpen_IsNotThere) {
 
 TEST_F(SandboxEscape, LoadOfBytecode_IsRefused) {
   // The header of a Lua 5.4 binary chunk (string.dump is not there to make one).
-  expect_stopped("load_bytecode.lua",
-                 "local f, err = load(\"\\27Lua\\84\\0\\25\\147\\13\\10\\26\\10\")\nassert(f, err)\nf()\n",
-                 "2: attempt to load a binary chunk (mode is 't')");
+  expect_stopped(
+      "load_bytecode.lua",
+      "local f, err = load(\"\\27Lua\\84\\0\\25\\147\\13\\10\\26\\10\")\nassert(f, err)\nf()\n",
+      "2: attempt to load a binary chunk (mode is 't')");
 }
 
 TEST_F(SandboxEscape, StringRepMemoryBomb_HitsTheMemoryCapEvenInsidePcall) {

@@ -47,7 +47,8 @@ Scratch::Scratch() {
   fs::create_directories(root_ / "experiments");
   fs::create_directories(root_ / "lua-scripts");
   for (const auto& entry : fs::directory_iterator(fs::path(source_dir()) / "lua-scripts"))
-    if (entry.path().extension() == ".lua") fs::copy_file(entry.path(), root_ / "lua-scripts" / entry.path().filename());
+    if (entry.path().extension() == ".lua")
+      fs::copy_file(entry.path(), root_ / "lua-scripts" / entry.path().filename());
 }
 
 Scratch::~Scratch() {
@@ -71,13 +72,16 @@ std::string Scratch::script(const std::string& file, const std::string& lua) con
   return p.string();
 }
 
-std::string Scratch::output_dir() { return (root_ / ("out-" + std::to_string(++outputs_))).string(); }
+std::string Scratch::output_dir() {
+  return (root_ / ("out-" + std::to_string(++outputs_))).string();
+}
 
 // ---- ExperimentSpec --------------------------------------------------------
 
 std::string ExperimentSpec::yaml() const {
-  std::string y = "apiVersion: faultline.io/v1alpha1\nkind: Experiment\nmetadata:\n  name: " + name +
-                  "\nspec:\n  script: " + script + "\n";
+  std::string y =
+      "apiVersion: faultline.io/v1alpha1\nkind: Experiment\nmetadata:\n  name: " + name +
+      "\nspec:\n  script: " + script + "\n";
   if (!params.empty()) y += "  params: " + params + "\n";
   y += "  target: { namespace: shop, selector: app=checkout, service: checkout }\n";
   auto list = [&](const char* key, const std::vector<std::string>& items) {
@@ -117,8 +121,9 @@ void expect_nodes_as_before(const NodeSnapshot& before) {
       continue;
     }
     for (const char* part : {"spec", "labels", "annotations"})
-      EXPECT_EQ(it->second[part], was[part]) << "node " << name << ": " << part << " differs from before the run\n"
-                                             << "before: " << was[part].dump() << "\nafter:  " << it->second[part].dump();
+      EXPECT_EQ(it->second[part], was[part])
+          << "node " << name << ": " << part << " differs from before the run\n"
+          << "before: " << was[part].dump() << "\nafter:  " << it->second[part].dump();
   }
 }
 
@@ -180,11 +185,13 @@ void expect_reports_written(const std::string& output_dir) {
     const char* file;
     const char* contains;
   };
-  for (const auto& [file, contains] : {Expected{"report.json", "\"run_id\""}, Expected{"junit.xml", "<testsuite"},
-                                       Expected{"report.html", "<html"}, Expected{"summary.md", "#"}}) {
+  for (const auto& [file, contains] :
+       {Expected{"report.json", "\"run_id\""}, Expected{"junit.xml", "<testsuite"},
+        Expected{"report.html", "<html"}, Expected{"summary.md", "#"}}) {
     std::string path = output_dir + "/" + file;
     ASSERT_TRUE(fs::exists(path)) << path << " was not written";
-    EXPECT_NE(read_file(path).find(contains), std::string::npos) << path << " does not contain " << contains;
+    EXPECT_NE(read_file(path).find(contains), std::string::npos)
+        << path << " does not contain " << contains;
   }
 }
 
@@ -197,7 +204,8 @@ const json* find_slo(const json& report, const std::string& kind) {
 
 std::optional<double> last_point(const json& report, const std::string& series) {
   for (const auto& s : report.value("series", json::array()))
-    if (s.value("name", "") == series && !s["points"].empty()) return s["points"].back()[1].get<double>();
+    if (s.value("name", "") == series && !s["points"].empty())
+      return s["points"].back()[1].get<double>();
   return std::nullopt;
 }
 
@@ -219,8 +227,8 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds lim
 
 // ---- FaultlineProcess -------------------------------------------------------
 
-FaultlineProcess::FaultlineProcess(const std::vector<std::string>& args, const std::string& log_file,
-                                   const std::string& kubeconfig)
+FaultlineProcess::FaultlineProcess(const std::vector<std::string>& args,
+                                   const std::string& log_file, const std::string& kubeconfig)
     : log_file_(log_file) {
   std::vector<std::string> argv_s = {faultline_binary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -289,7 +297,8 @@ void fresh_demo() {
     return total == 6;
   };
   eventually(settled, 10s);
-  bool balanced = per_zone.size() == 3 && per_zone["zone-a"] == 2 && per_zone["zone-b"] == 2 && per_zone["zone-c"] == 2;
+  bool balanced = per_zone.size() == 3 && per_zone["zone-a"] == 2 && per_zone["zone-b"] == 2 &&
+                  per_zone["zone-c"] == 2;
   if (!balanced) kubectl("delete pods -n shop -l app=checkout --wait=false");
   deploy_demo();
 }
@@ -297,14 +306,15 @@ void fresh_demo() {
 // ---- the demo PDB -------------------------------------------------------------
 
 void set_demo_pdb_min_available(int min_available, int expect_disruptions_allowed) {
-  kubectl("patch pdb checkout -n shop --type merge -p '{\"spec\":{\"minAvailable\":" + std::to_string(min_available) +
-          "}}'");
+  kubectl("patch pdb checkout -n shop --type merge -p '{\"spec\":{\"minAvailable\":" +
+          std::to_string(min_available) + "}}'");
   auto client = cluster_client();
   bool settled = eventually(
       [&] {
         auto pdb = client.get(res::kPodDisruptionBudgets, "shop", "checkout");
         const auto& st = pdb.value("status", json::object());
-        return st.value("observedGeneration", int64_t{-1}) == pdb["metadata"].value("generation", int64_t{0}) &&
+        return st.value("observedGeneration", int64_t{-1}) ==
+                   pdb["metadata"].value("generation", int64_t{0}) &&
                st.value("disruptionsAllowed", -1) == expect_disruptions_allowed;
       },
       30s);

@@ -25,7 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 namespace res = kube::resources;
 
-const char* kDrainAndHold = R"(-- Drains zone-a and holds it. The test has tightened the PDB, so the drain
+const char* kDrainAndHold =
+    R"(-- Drains zone-a and holds it. The test has tightened the PDB, so the drain
 -- retries refused evictions until the run is stopped.
 chaos.drain_zone("zone-a", { timeout = "90s" })
 wait.sleep("60s")
@@ -63,7 +64,8 @@ class FaultMatrix : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (pdb_tightened_) kubectl("patch pdb checkout -n shop --type merge -p '{\"spec\":{\"minAvailable\":4}}'");
+    if (pdb_tightened_)
+      kubectl("patch pdb checkout -n shop --type merge -p '{\"spec\":{\"minAvailable\":4}}'");
     // A failed test must not leave the next one a cordoned zone: clear what
     // is left (the assertions have already been made).
     if (!journal_configmaps().empty() || lock_lease_exists()) {
@@ -108,7 +110,8 @@ TEST_F(FaultMatrix, LuaErrorMidScript_RollsBackTheCordonAndReportsTheLine) {
       << output;
   json report = read_report(out_dir);
   EXPECT_EQ(report.value("result", ""), "error");
-  ASSERT_EQ(report.value("faults", json::array()).size(), 3u) << report.value("faults", json::array()).dump(2);
+  ASSERT_EQ(report.value("faults", json::array()).size(), 3u)
+      << report.value("faults", json::array()).dump(2);
   for (const auto& f : report["faults"]) {
     EXPECT_EQ(f.value("action", ""), "cordon_node");
     EXPECT_EQ(f.value("status", ""), "rolled_back") << f.dump();
@@ -120,7 +123,8 @@ TEST_F(FaultMatrix, SigtermDuringDrain_StopsTheDrainRollsBackAndExitsThree) {
   tighten_pdb();
   auto pods_before = demo_pod_names();
   std::string file = blocked_drain_experiment(), out_dir = scratch_.output_dir();
-  FaultlineProcess run({"run", file, "--output-dir", out_dir}, scratch_.path("run.log"), kubeconfig_path());
+  FaultlineProcess run({"run", file, "--output-dir", out_dir}, scratch_.path("run.log"),
+                       kubeconfig_path());
 
   ASSERT_TRUE(eventually(drain_under_way, 30s)) << "the drain never started:\n" << run.output();
   std::this_thread::sleep_for(1500ms);  // a few refused evictions retried
@@ -132,7 +136,8 @@ TEST_F(FaultMatrix, SigtermDuringDrain_StopsTheDrainRollsBackAndExitsThree) {
   EXPECT_NE(run.output().find("SIGTERM received"), std::string::npos) << run.output();
   json report = read_report(out_dir);
   EXPECT_EQ(report.value("result", ""), "aborted");
-  EXPECT_NE(report.value("error", "").find("SIGTERM"), std::string::npos) << report.value("error", "");
+  EXPECT_NE(report.value("error", "").find("SIGTERM"), std::string::npos)
+      << report.value("error", "");
   EXPECT_TRUE(report["rollback"].value("complete", false));
   expect_cluster_as_before(before_);
   // Every eviction was refused, so not one pod was lost either.
@@ -143,7 +148,8 @@ TEST_F(FaultMatrix, SigkillDuringDrain_RecoverUndoesWhatTheDeadRunLeft) {
   tighten_pdb();
   auto pods_before = demo_pod_names();
   std::string file = blocked_drain_experiment(), out_dir = scratch_.output_dir();
-  FaultlineProcess run({"run", file, "--output-dir", out_dir}, scratch_.path("run.log"), kubeconfig_path());
+  FaultlineProcess run({"run", file, "--output-dir", out_dir}, scratch_.path("run.log"),
+                       kubeconfig_path());
   ASSERT_TRUE(eventually(drain_under_way, 30s)) << "the drain never started:\n" << run.output();
 
   run.signal(SIGKILL);
@@ -165,7 +171,9 @@ TEST_F(FaultMatrix, SigkillDuringDrain_RecoverUndoesWhatTheDeadRunLeft) {
     std::this_thread::sleep_for(2s);
   }
   EXPECT_EQ(code, 0) << output;
-  EXPECT_NE(output.find("recover: 1 journal(s) found, 1 rolled back and cleared"), std::string::npos) << output;
+  EXPECT_NE(output.find("recover: 1 journal(s) found, 1 rolled back and cleared"),
+            std::string::npos)
+      << output;
   expect_cluster_as_before(before_);
   EXPECT_EQ(demo_pod_names(), pods_before);
 }
@@ -188,9 +196,11 @@ TEST_F(FaultMatrix, ApiServer500sDuringRollback_RetriedUntilEveryNodeIsRestored)
   ExperimentSpec spec;
   spec.script = "cordon_and_hold.lua";
   spec.params = "";
-  std::string file = scratch_.experiment("cordon-and-hold", spec.yaml()), out_dir = scratch_.output_dir();
+  std::string file = scratch_.experiment("cordon-and-hold", spec.yaml()),
+              out_dir = scratch_.output_dir();
 
-  FaultlineProcess run({"run", file, "--output-dir", out_dir}, scratch_.path("run.log"), proxy_kubeconfig);
+  FaultlineProcess run({"run", file, "--output-dir", out_dir}, scratch_.path("run.log"),
+                       proxy_kubeconfig);
   int code = run.wait(180s);
 
   EXPECT_EQ(code, 0) << run.output();
@@ -200,7 +210,8 @@ TEST_F(FaultMatrix, ApiServer500sDuringRollback_RetriedUntilEveryNodeIsRestored)
   EXPECT_EQ(report.value("result", ""), "passed") << report.value("error", "");
   EXPECT_TRUE(report["rollback"].value("complete", false)) << report["rollback"].dump();
   ASSERT_EQ(report.value("faults", json::array()).size(), 3u);
-  for (const auto& f : report["faults"]) EXPECT_EQ(f.value("status", ""), "rolled_back") << f.dump();
+  for (const auto& f : report["faults"])
+    EXPECT_EQ(f.value("status", ""), "rolled_back") << f.dump();
   // The probes watched through the proxy too: the endpoints were seen.
   EXPECT_EQ(last_point(report, "ready_endpoints"), 6.0);
   expect_cluster_as_before(before_);

@@ -26,7 +26,8 @@ bool send_all(int fd, const std::string& data) {
 }
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -35,12 +36,14 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-std::string header_name(const std::string& line) { return lower(trim(line.substr(0, line.find(':')))); }
+std::string header_name(const std::string& line) {
+  return lower(trim(line.substr(0, line.find(':'))));
+}
 
 // Hop-by-hop headers and the ones the relay sets itself.
 bool relayed(const std::string& name) {
-  for (const char* h : {"host", "content-length", "connection", "keep-alive", "expect", "transfer-encoding",
-                        "accept-encoding", "proxy-connection", "upgrade"})
+  for (const char* h : {"host", "content-length", "connection", "keep-alive", "expect",
+                        "transfer-encoding", "accept-encoding", "proxy-connection", "upgrade"})
     if (name == h) return false;
   return true;
 }
@@ -124,7 +127,8 @@ FaultProxy::FaultProxy(kube::ClientConfig upstream, std::function<bool(const Pro
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0)
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, 64) != 0)
     throw std::runtime_error(std::string("proxy: bind/listen failed: ") + std::strerror(errno));
   socklen_t len = sizeof addr;
   getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -147,9 +151,11 @@ FaultProxy::~FaultProxy() {
 std::string FaultProxy::write_kubeconfig(const std::string& path) const {
   std::ofstream out(path);
   out << "apiVersion: v1\nkind: Config\n"
-      << "clusters:\n- name: fault-proxy\n  cluster:\n    server: http://127.0.0.1:" << port_ << "\n"
+      << "clusters:\n- name: fault-proxy\n  cluster:\n    server: http://127.0.0.1:" << port_
+      << "\n"
       << "users:\n- name: through-proxy\n  user: {}\n"
-      << "contexts:\n- name: fault-proxy\n  context:\n    cluster: fault-proxy\n    user: through-proxy\n"
+      << "contexts:\n- name: fault-proxy\n  context:\n    cluster: fault-proxy\n    user: "
+         "through-proxy\n"
       << "current-context: fault-proxy\n";
   if (!out) throw std::runtime_error("cannot write " + path);
   return path;
@@ -208,7 +214,8 @@ void FaultProxy::serve(int fd) {
   std::vector<std::string> headers(lines.begin() + 1, lines.end());
   size_t content_length = 0;
   for (const auto& h : headers) {
-    if (header_name(h) == "content-length") content_length = std::stoul(trim(h.substr(h.find(':') + 1)));
+    if (header_name(h) == "content-length")
+      content_length = std::stoul(trim(h.substr(h.find(':') + 1)));
     if (header_name(h) == "expect" && lower(h).find("100-continue") != std::string::npos)
       send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n");
   }
@@ -229,15 +236,18 @@ void FaultProxy::serve(int fd) {
     std::string body =
         R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
         R"("message":"injected by the e2e fault proxy","reason":"InternalError","code":500})";
-    send_all(fd, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    send_all(
+        fd,
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
     return;
   }
   ++forwarded_;
   forward(fd, req, headers);
 }
 
-void FaultProxy::forward(int fd, const ProxiedRequest& req, const std::vector<std::string>& headers) {
+void FaultProxy::forward(int fd, const ProxiedRequest& req,
+                         const std::vector<std::string>& headers) {
   CURL* h = curl_easy_init();
   if (!h) return;
   Relay relay{fd, &stop_, "", 0, {}, false, true};

@@ -35,7 +35,7 @@ class FaultProxy {
   // Writes a kubeconfig that points at the proxy (no credentials: the proxy
   // authenticates upstream); returns its path.
   std::string write_kubeconfig(const std::string& path) const;
-  int injected() const { return injected_; }   // requests answered 500
+  int injected() const { return injected_; }    // requests answered 500
   int forwarded() const { return forwarded_; }  // requests relayed upstream
 
  private:

@@ -24,12 +24,14 @@ TEST_F(PreexistingCordon, ZoneOutageLeavesAnOperatorsCordonInPlace) {
   Scratch scratch;
   std::string out_dir = scratch.output_dir(), output;
 
-  int code = faultline("run " + source_dir() + "/experiments/zone-outage.yaml --output-dir " + out_dir, &output);
+  int code = faultline(
+      "run " + source_dir() + "/experiments/zone-outage.yaml --output-dir " + out_dir, &output);
 
   EXPECT_EQ(code, 0) << output;
   auto node = cluster_client().get(res::kNodes, "", "zone-a-1");
   EXPECT_TRUE(node["spec"].value("unschedulable", false)) << "the operator's cordon was undone";
-  EXPECT_FALSE(node["metadata"].value("annotations", json::object()).contains(chaos::kCordonedAnnotation));
+  EXPECT_FALSE(
+      node["metadata"].value("annotations", json::object()).contains(chaos::kCordonedAnnotation));
   expect_nodes_as_before(before);  // the others uncordoned and untainted again
   EXPECT_TRUE(journal_configmaps().empty());
   EXPECT_FALSE(lock_lease_exists());
@@ -41,7 +43,8 @@ TEST_F(PreexistingCordon, ZoneOutageLeavesAnOperatorsCordonInPlace) {
     if (f.value("action", "") != "cordon_node") continue;
     if (f.value("target", "") == "node/zone-a-1") {
       EXPECT_EQ(f.value("status", ""), "skipped") << f.dump();
-      EXPECT_EQ(f.value("error", ""), "already cordoned before the run: left as it was") << f.dump();
+      EXPECT_EQ(f.value("error", ""), "already cordoned before the run: left as it was")
+          << f.dump();
       ++skipped;
     } else {
       EXPECT_EQ(f.value("status", ""), "rolled_back") << f.dump();

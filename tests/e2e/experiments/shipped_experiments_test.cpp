@@ -27,7 +27,8 @@ class ShippedExperiments : public ::testing::Test {
     before_ = snapshot_nodes();
     RunResult r;
     std::string out = scratch_.output_dir();
-    r.code = faultline("run " + source_dir() + "/experiments/" + file + " --output-dir " + out, &r.output);
+    r.code = faultline("run " + source_dir() + "/experiments/" + file + " --output-dir " + out,
+                       &r.output);
     EXPECT_EQ(r.code, 0) << r.output;
     expect_cluster_as_before(before_);
     expect_reports_written(out);
@@ -42,7 +43,8 @@ class ShippedExperiments : public ::testing::Test {
   }
 
   // action ("cordon_node", "evict_pod", ...) -> how many faults, and their statuses.
-  static std::map<std::string, int> count_faults(const json& report, std::set<std::string>* statuses = nullptr) {
+  static std::map<std::string, int> count_faults(const json& report,
+                                                 std::set<std::string>* statuses = nullptr) {
     std::map<std::string, int> out;
     for (const auto& f : report.value("faults", json::array())) {
       ++out[f.value("action", "")];
@@ -72,7 +74,8 @@ TEST_F(ShippedExperiments, ZoneOutage_ReplacesEveryReplicaOffTheZoneSpreadEvenly
   EXPECT_GT(took, 0.0);
   EXPECT_LE(took, 60.0);
   EXPECT_EQ(r.report.value("replacement_seconds", -1.0), took);
-  EXPECT_NE(replacement->value("detail", "").find("spread at end: zone-b 3, zone-c 3"), std::string::npos)
+  EXPECT_NE(replacement->value("detail", "").find("spread at end: zone-b 3, zone-c 3"),
+            std::string::npos)
       << replacement->value("detail", "");
 
   // The pods probe's timeline: at the end, zone-a empty, 3 + 3 elsewhere.
@@ -102,7 +105,8 @@ TEST_F(ShippedExperiments, ZoneDrain_EvictsTheZoneWithinThePdbAndRollsBack) {
   auto faults = count_faults(r.report, &statuses);
   EXPECT_EQ(faults["cordon_node"], 3);
   EXPECT_EQ(faults["evict_pod"], 2);  // the two replicas zone-a held
-  EXPECT_EQ(statuses, (std::set<std::string>{"cordon_node:rolled_back", "evict_pod:not_reversible"}));
+  EXPECT_EQ(statuses,
+            (std::set<std::string>{"cordon_node:rolled_back", "evict_pod:not_reversible"}));
   EXPECT_EQ(total_ready(ready_pods_per_zone()), 6) << kubectl("get pods -n shop -o wide");
 }
 
@@ -147,8 +151,8 @@ TEST_F(ShippedExperiments, RollingFailover_FailsEachZoneInTurnAndRestoresThemAll
     if (label.find(" down") != std::string::npos || label.find(" restored") != std::string::npos)
       marks.push_back(label);
   }
-  EXPECT_EQ(marks, (std::vector<std::string>{"zone-a down", "zone-a restored", "zone-b down", "zone-b restored",
-                                             "zone-c down", "zone-c restored"}));
+  EXPECT_EQ(marks, (std::vector<std::string>{"zone-a down", "zone-a restored", "zone-b down",
+                                             "zone-b restored", "zone-c down", "zone-c restored"}));
   EXPECT_EQ(total_ready(ready_pods_per_zone()), 6) << kubectl("get pods -n shop -o wide");
 }
 

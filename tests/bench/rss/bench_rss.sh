@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# The runner's peak RSS while it tracks a zone drain on a large local cluster
+# (issue 5). Starts (or reuses) a kwok cluster at --state, grows it to
+# --nodes-per-zone nodes in each of its three zones, deploys --replicas pods
+# spread evenly over the zones behind a Service and a PodDisruptionBudget,
+# then runs a zone-drain experiment (probes: pods + endpoints) under
+# /usr/bin/time -v and prints peak RSS, cluster size, drain and re-placement
+# times. A benchmark: it prints figures and asserts nothing about them.
+#
+# usage: bench_rss.sh [--state DIR] [--nodes-per-zone N] [--replicas R]
+#                     [--max-unavailable PCT] [--binary FAULTLINE] [--keep]
+#   --state            cluster state dir (default /tmp/faultline-bench-rss)
+#   --nodes-per-zone   default 100
+#   --replicas         default 600
+#   --max-unavailable  the PDB's maxUnavailable (default 10%)
+#   --binary           the faultline binary (default $FAULTLINE_BINARY, else build/runner/faultline)
+#   --keep             leave the cluster running (default: down.sh at the end)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../../.." && pwd)
+state=/tmp/faultline-bench-rss
+per_zone=100
+replicas=600
+max_unavailable=10%
+binary=${FAULTLINE_BINARY:-$src/build/runner/faultline}
+keep=
+while (($#)); do
+  case $1 in
+    --state) state=$2; shift 2 ;;
+    --nodes-per-zone) per_zone=$2; shift 2 ;;
+    --replicas) replicas=$2; shift 2 ;;
+    --max-unavailable) max_unavailable=$2; shift 2 ;;
+    --binary) binary=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "bench_rss.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ $per_zone =~ ^[0-9]+$ && $per_zone -ge 1 ]] || { echo "bench_rss.sh: --nodes-per-zone expects a number >= 1, got '$per_zone'" >&2; exit 2; }
+[[ $replicas =~ ^[0-9]+$ && $replicas -ge 3 ]] || { echo "bench_rss.sh: --replicas expects a number >= 3, got '$replicas'" >&2; exit 2; }
+[[ -x $binary ]] || { echo "bench_rss.sh: no faultline binary at $binary (build it, or pass --binary)" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "bench_rss.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
+
+log() { echo "bench_rss: $*" >&2; }
+now() { date +%s.%N; }
+since() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
+
+work=$(mktemp -d /tmp/faultline-bench-rss-work.XXXXXX)
+cleanup() {
+  rm -rf "$work"
+  if [[ -z $keep ]]; then "$src/tests/cluster/down.sh" --state "$state" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+# --- the cluster: up.sh's 3 nodes per zone, then the rest added here ---
+t=$(now)
+kubeconfig=$("$src/tests/cluster/up.sh" --state "$state" --nodes-per-zone 3 | tail -n 1)
+K() { "$state/bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+zones=$(tr ',' ' ' <"$state/zones")
+if ((per_zone > 3)); then
+  for zone in $zones; do
+    for n in $(seq 4 "$per_zone"); do
+      # No podCIDR: kwok hands out pod IPs from its own per-zone range.
+      cat <<NODE
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: $zone-$n
+  labels:
+    topology.kubernetes.io/zone: $zone
+    topology.kubernetes.io/region: local
+    kubernetes.io/hostname: $zone-$n
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    type: kwok
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+status:
+  allocatable: { cpu: "8", memory: 32Gi, pods: "110" }
+  capacity: { cpu: "8", memory: 32Gi, pods: "110" }
+NODE
+    done
+  done >"$work/nodes.yaml"
+  K apply --server-side -f "$work/nodes.yaml" >/dev/null
+fi
+K wait --for=condition=Ready nodes --all --timeout=300s >/dev/null
+nodes=$(K get nodes --no-headers | wc -l)
+log "cluster: $nodes nodes Ready in $(since "$t")s"
+
+# --- the workload: even over zones, a Service, a PDB ---
+t=$(now)
+cat >"$work/app.yaml" <<APP
+apiVersion: v1
+kind: Namespace
+metadata: { name: bench }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: bench, namespace: bench, labels: { app: bench } }
+spec:
+  replicas: $replicas
+  selector: { matchLabels: { app: bench } }
+  template:
+    metadata:
+      labels: { app: bench }
+      annotations: { pod-ready.stage.kwok.x-k8s.io/delay: "1s" }
+    spec:
+      automountServiceAccountToken: false
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+              - matchExpressions: [{ key: topology.kubernetes.io/zone, operator: Exists }]
+      topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: topology.kubernetes.io/zone
+          whenUnsatisfiable: DoNotSchedule
+          labelSelector: { matchLabels: { app: bench } }
+          matchLabelKeys: [pod-template-hash]
+          nodeTaintsPolicy: Honor
+      containers:
+        - name: app
+          image: registry.k8s.io/pause:3.10
+          ports: [{ name: http, containerPort: 8080 }]
+          resources: { requests: { cpu: 10m, memory: 16Mi } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: bench, namespace: bench }
+spec:
+  selector: { app: bench }
+  ports: [{ name: http, port: 80, targetPort: http }]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: bench, namespace: bench }
+spec:
+  maxUnavailable: $max_unavailable
+  selector: { matchLabels: { app: bench } }
+APP
+K apply -f "$work/app.yaml" >/dev/null
+K rollout status deployment/bench -n bench --timeout=900s >/dev/null
+pods_in() { K get pods -n bench -l app=bench -o wide --no-headers | awk -v z="$1-" 'index($7, z) == 1' | wc -l; }
+zone=$(awk '{print $1}' <<<"$zones")
+in_zone=$(pods_in "$zone")
+log "workload: $replicas replicas Ready in $(since "$t")s, $in_zone on $zone"
+
+# --- the drill, measured ---
+cat >"$work/drain.yaml" <<EXP
+apiVersion: faultline.io/v1alpha1
+kind: Experiment
+metadata: { name: bench-rss-zone-drain }
+spec:
+  script: zone_drain.lua
+  params: { zone: $zone, timeout: 900s, within: 900s }
+  target: { namespace: bench, selector: app=bench, service: bench }
+  probes:
+    - { name: endpoints, endpoints: { service: bench } }
+    - { name: pods, pods: {} }
+  slos:
+    - { ready_endpoints: { service: bench, min: 1 } }
+    - { replacement: { within: 900s, max_skew: 1 } }
+    - { pdb: { name: bench } }
+  guards: { max_zones: 1, namespaces: [bench] }
+  timing: { warmup: 3s, recovery: 900s, cooldown: 2s }
+EXP
+log "draining $zone under /usr/bin/time -v"
+set +e
+/usr/bin/time -v -o "$work/time.txt" "$binary" run "$work/drain.yaml" --kubeconfig "$kubeconfig" \
+  --scripts "$src/lua-scripts" --output-dir "$work/report" --no-progress >"$work/run.log" 2>&1
+rc=$?
+set -e
+/usr/bin/time -v -o "$work/time-idle.txt" "$binary" version >/dev/null 2>&1 || true
+
+peak_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
+idle_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time-idle.txt")
+wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")
+cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u + s}' "$work/time.txt")
+# From the report: when the drain began and ended (the script's log lines),
+# what it evicted, and when every replica was Ready off the zone.
+read -r drain_s evicted refusals replaced_s samples result < <(python3 - "$work/report/report.json" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+def t(pattern):
+    for line in r.get("log", []):
+        if re.search(pattern, line):
+            return float(line.split("s ", 1)[0])
+    return None
+start, end = t(r"zone drain: draining"), t(r"evicted \d+ pod")
+m = next((re.search(r"evicted (\d+) pod.*, (\d+) PDB refusal", l) for l in r.get("log", []) if "evicted" in l), None)
+samples = sum(len(s.get("points", [])) for s in r.get("series", []))
+print(f"{end - start:.1f}" if start is not None and end is not None else "?",
+      m.group(1) if m else "?", m.group(2) if m else "?",
+      f"{r['replacement_seconds']:.1f}" if isinstance(r.get("replacement_seconds"), (int, float)) else "?",
+      samples, r.get("result", "?"))
+PY
+)
+
+cat <<OUT
+bench_rss: zone drain of $zone tracked by $("$binary" version 2>/dev/null | head -n 1)
+  cluster               $nodes nodes ($per_zone per zone x $(wc -w <<<"$zones") zones), $replicas pods, $in_zone on $zone
+  PDB                   maxUnavailable $max_unavailable
+  result                $result (exit $rc)
+  drain                 ${drain_s}s: $evicted pods evicted, $refusals PDB refusals retried
+  re-placement          ${replaced_s}s from the fault until every replica was Ready off $zone (the replacement SLO's measure)
+  timeline samples      $samples
+  runner wall / CPU     $wall / ${cpu}s
+  runner peak RSS       $((peak_kib / 1024)) MiB ($peak_kib KiB)
+  baseline RSS          $((idle_kib / 1024)) MiB (faultline version)
+OUT
+if ((rc != 0)); then
+  log "the drill did not pass; its log:"
+  tail -n 30 "$work/run.log" >&2
+fi
