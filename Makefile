@@ -6,7 +6,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 DEMO_STATE ?= $(CURDIR)/tests/cluster/.state/demo
 
-.PHONY: all bootstrap build build-asan test test-unit test-asan test-e2e demo demo-down format bench clean
+.PHONY: all bootstrap build build-cli build-asan test test-unit test-asan test-e2e demo demo-down format bench clean
 
 all: build
 
@@ -18,6 +18,10 @@ $(BUILD)/build.ninja:
 
 build: bootstrap $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
+
+# Only the CLI (what the demo needs), not the tests.
+build-cli: bootstrap $(BUILD)/build.ninja
+	cmake --build $(BUILD) --target faultline -j$(JOBS)
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_SANITIZE=ON -DFAULTLINE_E2E=OFF
@@ -43,7 +47,7 @@ test-e2e: build
 
 # Installs what is needed, builds, starts a local 3-zone cluster, deploys the
 # demo app, runs the zone-outage drill and prints where the report is.
-demo: build
+demo: build-cli
 	@kubeconfig=$$(tests/cluster/up.sh --state $(DEMO_STATE)) && \
 	kubectl="$(DEMO_STATE)/bin/kubectl --kubeconfig $$kubeconfig" && \
 	$$kubectl apply -k manifests/demo >/dev/null && \
