@@ -45,9 +45,9 @@ log() { echo "bench_rss: $*" >&2; }
 now() { date +%s.%N; }
 since() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
 
+# Kept afterwards: the experiment, the runner's log, its reports.
 work=$(mktemp -d /tmp/faultline-bench-rss-work.XXXXXX)
 cleanup() {
-  rm -rf "$work"
   if [[ -z $keep ]]; then "$src/tests/cluster/down.sh" --state "$state" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
@@ -83,7 +83,8 @@ status:
 NODE
     done
   done >"$work/nodes.yaml"
-  K apply --server-side -f "$work/nodes.yaml" >/dev/null
+  # --force-conflicts: on a re-run the controller-manager co-owns the ttl annotation.
+  K apply --server-side --force-conflicts -f "$work/nodes.yaml" >/dev/null
 fi
 K wait --for=condition=Ready nodes --all --timeout=300s >/dev/null
 nodes=$(K get nodes --no-headers | wc -l)
@@ -140,6 +141,9 @@ spec:
   maxUnavailable: $max_unavailable
   selector: { matchLabels: { app: bench } }
 APP
+# A fresh namespace each run: a previous drain leaves the pods bunched in the
+# surviving zones, and the drill must start from an even spread.
+K delete namespace bench --ignore-not-found --wait=true --timeout=600s >/dev/null
 K apply -f "$work/app.yaml" >/dev/null
 K rollout status deployment/bench -n bench --timeout=900s >/dev/null
 pods_in() { K get pods -n bench -l app=bench -o wide --no-headers | awk -v z="$1-" 'index($7, z) == 1' | wc -l; }
@@ -154,22 +158,35 @@ kind: Experiment
 metadata: { name: bench-rss-zone-drain }
 spec:
   script: zone_drain.lua
-  params: { zone: $zone, timeout: 900s, within: 900s }
+  params: { zone: $zone, timeout: 180s, within: 180s }
   target: { namespace: bench, selector: app=bench, service: bench }
   probes:
     - { name: endpoints, endpoints: { service: bench } }
     - { name: pods, pods: {} }
   slos:
     - { ready_endpoints: { service: bench, min: 1 } }
-    - { replacement: { within: 900s, max_skew: 1 } }
+    - { replacement: { within: 180s, max_skew: 1 } }
     - { pdb: { name: bench } }
   guards: { max_zones: 1, namespaces: [bench] }
-  timing: { warmup: 3s, recovery: 900s, cooldown: 2s }
+  timing: { warmup: 3s, recovery: 30s, cooldown: 2s }
 EXP
 log "draining $zone under /usr/bin/time -v"
 set +e
 /usr/bin/time -v -o "$work/time.txt" "$binary" run "$work/drain.yaml" --kubeconfig "$kubeconfig" \
-  --scripts "$src/lua-scripts" --output-dir "$work/report" --no-progress >"$work/run.log" 2>&1
+  --scripts "$src/lua-scripts" --output-dir "$work/report" --no-progress >"$work/run.log" 2>&1 &
+timer=$!
+# RSS over time (every 0.5s), to see which phase the peak falls in.
+t0=$(now)
+runner=
+while kill -0 "$timer" 2>/dev/null; do
+  [[ -z $runner ]] && runner=$(pgrep -P "$timer" -x faultline || true)
+  if [[ -n $runner ]]; then
+    kib=$(awk '/VmRSS/ {print $2}' "/proc/$runner/status" 2>/dev/null || true)
+    [[ -n $kib ]] && echo "$(since "$t0") $kib" >>"$work/rss.txt"
+  fi
+  sleep 0.5
+done
+wait "$timer"
 rc=$?
 set -e
 /usr/bin/time -v -o "$work/time-idle.txt" "$binary" version >/dev/null 2>&1 || true
@@ -180,7 +197,7 @@ wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")
 cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u + s}' "$work/time.txt")
 # From the report: when the drain began and ended (the script's log lines),
 # what it evicted, and when every replica was Ready off the zone.
-read -r drain_s evicted refusals replaced_s samples result < <(python3 - "$work/report/report.json" <<'PY'
+read -r drain_s evicted failed refusals replaced_s samples result < <(python3 - "$work/report/report.json" <<'PY'
 import json, re, sys
 r = json.load(open(sys.argv[1]))
 def t(pattern):
@@ -189,12 +206,39 @@ def t(pattern):
             return float(line.split("s ", 1)[0])
     return None
 start, end = t(r"zone drain: draining"), t(r"evicted \d+ pod")
-m = next((re.search(r"evicted (\d+) pod.*, (\d+) PDB refusal", l) for l in r.get("log", []) if "evicted" in l), None)
+m = next((re.search(r"evicted (\d+) pod.*failed (\d+), (\d+) PDB refusal", l) for l in r.get("log", []) if "evicted" in l), None)
 samples = sum(len(s.get("points", [])) for s in r.get("series", []))
 print(f"{end - start:.1f}" if start is not None and end is not None else "?",
-      m.group(1) if m else "?", m.group(2) if m else "?",
+      *(m.groups() if m else ("?", "?", "?")),
       f"{r['replacement_seconds']:.1f}" if isinstance(r.get("replacement_seconds"), (int, float)) else "?",
       samples, r.get("result", "?"))
+PY
+)
+
+if ((rc != 0)); then
+  log "the drill did not pass; the end of its log:"
+  grep -v '^\[' "$work/run.log" | tail -n 15 >&2
+fi
+# Evictions that failed (not PDB refusals, which are retried): their errors, counted.
+python3 - "$work/report/report.json" <<'PY' >&2 || true
+import collections, json, re, sys
+r = json.load(open(sys.argv[1]))
+errors = collections.Counter(re.sub(r'pods "[^"]*"', 'pods "<pod>"', f.get("error", "")) for f in r.get("faults", [])
+                             if f.get("action", "").startswith("evict") and f.get("error"))
+for e, n in errors.most_common(5):
+    print(f"bench_rss: {n} eviction(s) failed: {e}")
+PY
+
+# The phase the RSS peak fell in (sampled; the phases from the report, in
+# seconds since the run started, which is within ~0.1s of the sampler's t0).
+peak_phase=$(python3 - "$work/report/report.json" "$work/rss.txt" <<'PY' 2>/dev/null || echo "?"
+import json, sys
+r = json.load(open(sys.argv[1]))
+samples = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
+t, kib = max(samples, key=lambda s: s[1])
+phase = next((p["name"] for p in r["phases"] if p["started"] <= t <= p["ended"] + 0.5), "?")
+at = {p["name"]: max((k for s, k in samples if p["started"] <= s <= p["ended"]), default=0) for p in r["phases"]}
+print(f"{phase} (t={t:.1f}s); by phase: " + ", ".join(f"{n} {int(k) // 1024}" for n, k in at.items() if k) + " MiB")
 PY
 )
 
@@ -203,14 +247,12 @@ bench_rss: zone drain of $zone tracked by $("$binary" version 2>/dev/null | head
   cluster               $nodes nodes ($per_zone per zone x $(wc -w <<<"$zones") zones), $replicas pods, $in_zone on $zone
   PDB                   maxUnavailable $max_unavailable
   result                $result (exit $rc)
-  drain                 ${drain_s}s: $evicted pods evicted, $refusals PDB refusals retried
+  drain                 ${drain_s}s: $evicted pods evicted, $failed failed, $refusals PDB refusals retried
   re-placement          ${replaced_s}s from the fault until every replica was Ready off $zone (the replacement SLO's measure)
   timeline samples      $samples
   runner wall / CPU     $wall / ${cpu}s
   runner peak RSS       $((peak_kib / 1024)) MiB ($peak_kib KiB)
+  peak in phase         $peak_phase
   baseline RSS          $((idle_kib / 1024)) MiB (faultline version)
+  run log, reports      $work
 OUT
-if ((rc != 0)); then
-  log "the drill did not pass; its log:"
-  tail -n 30 "$work/run.log" >&2
-fi
