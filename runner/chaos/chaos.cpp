@@ -237,7 +237,8 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
           outcome[i] = "gone";
           return;
         }
-        if (e.kind() != Kind::TooManyRequests) throw;
+        // 409: evictions raced on the PDB status; the eviction did not happen.
+        if (e.kind() != Kind::TooManyRequests && e.kind() != Kind::Conflict) throw;
         ++refusals;
         if (std::chrono::steady_clock::now() > deadline)
           throw std::runtime_error("eviction still refused by a PodDisruptionBudget at the drain timeout");

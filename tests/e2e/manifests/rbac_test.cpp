@@ -164,11 +164,9 @@ TEST_F(ServiceAccountToken, AuthenticatesAsTheServiceAccountAndIsRefusedBeyondIt
   }
 }
 
-// Every shipped drill that passes with the admin kubeconfig passes with the
-// ServiceAccount's token alone, with no "forbidden" anywhere in its output (a
-// refused optional read is only a warning, and would hide here otherwise),
-// and leaves the cluster clean. rolling-failover is not listed: it fails its
-// replacement SLO with the admin kubeconfig too (its own defect, not RBAC's).
+// Every shipped drill passes with the ServiceAccount's token alone, with no
+// "forbidden" anywhere in its output (a refused optional read is only a
+// warning, and would hide here otherwise), and leaves the cluster clean.
 class ServiceAccountDrill : public ServiceAccountToken,
                             public ::testing::WithParamInterface<std::string> {};
 
@@ -200,8 +198,8 @@ TEST_P(ServiceAccountDrill, PassesWithTheTokenAlone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shipped, ServiceAccountDrill,
-                         ::testing::Values("zone-outage", "zone-drain", "pod-kill",
-                                           "pdb-violation"),
+                         ::testing::Values("zone-outage", "zone-drain", "pod-kill", "pdb-violation",
+                                           "rolling-failover"),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::replace(name.begin(), name.end(), '-', '_');
