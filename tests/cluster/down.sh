@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Stops exactly the processes up.sh started (by recorded PID) and removes the
-# state directory. usage: down.sh [--state DIR] [--keep-dir]
+# Stops exactly the processes up.sh started (by recorded PID), then removes
+# what real nodes leave behind (containers and shims, mounts, the network
+# namespace with its bridges, veths and nftables tables, host routes,
+# cgroups; see realnodes.sh) and the state directory.
+# usage: down.sh [--state DIR] [--keep-dir]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 state=$here/.state/default
@@ -16,6 +19,10 @@ done
 [[ -d $state ]] || { echo "down.sh: nothing at $state"; exit 0; }
 # shellcheck source=lib.sh
 source "$here/lib.sh"
+# shellcheck source=realnodes.sh
+source "$here/realnodes.sh"
+# Real nodes first, all at once (SIGKILL: their state is thrown away).
+real_teardown
 if [[ -f "$state/pids" ]]; then
   # Reverse start order: kwok and controllers first, etcd last.
   tac "$state/pids" | while read -r role pid; do
@@ -25,5 +32,6 @@ if [[ -f "$state/pids" ]]; then
     fi
   done
 fi
+real_teardown  # the namespace, once kube-proxy and the relay are gone
 if [[ -z $keep ]]; then rm -rf "$state"; fi
 echo "down.sh: stopped $state"
