@@ -24,13 +24,14 @@ source "$here/realnodes.sh"
 # Real nodes first, all at once (SIGKILL: their state is thrown away).
 real_teardown
 if [[ -f "$state/pids" ]]; then
-  # Reverse start order: kwok and controllers first, etcd last.
-  tac "$state/pids" | while read -r role pid; do
-    # Only signal a PID that is still the program we started (no PID reuse accidents).
-    if alive "$pid" && grep -q "$state" "/proc/$pid/cmdline" 2>/dev/null; then
-      stop_pid "$pid"
-    fi
-  done
+  # Only signal a PID that is still the program we started (no PID reuse
+  # accidents). All at once, then wait: each one takes its own time to stop.
+  ours=()
+  while read -r _ pid; do
+    if alive "$pid" && grep -q "$state" "/proc/$pid/cmdline" 2>/dev/null; then ours+=("$pid"); fi
+  done < <(tac "$state/pids")
+  if ((${#ours[@]})); then kill -TERM "${ours[@]}" 2>/dev/null || true; fi
+  for pid in "${ours[@]}"; do stop_pid "$pid"; done
 fi
 real_teardown  # the namespace, once kube-proxy and the relay are gone
 if [[ -z $keep ]]; then rm -rf "$state"; fi
