@@ -47,7 +47,7 @@ for d in $(cgroup_dirs ""); do
 done
 if [[ -e $run ]]; then leftover "run directory $run"; fi
 for f in "$real_run_root"/net/*; do
-  if [[ -f $f && $(cat "$f") == "$id" ]]; then leftover "network index $f"; fi
+  if [[ -f $f && $(cut -d' ' -f1 "$f") == "$id" ]]; then leftover "network index $f"; fi
 done
 for f in /var/lib/cni/results/"fl-$id"-*; do
   if [[ -e $f ]]; then leftover "CNI result $f"; fi

@@ -4,7 +4,10 @@
 # or kube-proxy's fixed nftables table. Sourced by up.sh, down.sh, zone.sh
 # after lib.sh.
 #
-# The network of cluster k (1..15, allocated machine-wide in /run/faultline/net):
+# The network of cluster k (1..15, allocated machine-wide in /run/faultline/net;
+# a kwok-only cluster run as root takes one too, for its Service range, which
+# the host then routes nowhere: a probe of a ClusterIP without a data plane
+# fails here instead of leaving the machine):
 #   host  flh-<id> 10.250.k.1/24  <-veth->  flc-<id> 10.250.k.2/24 (in fl-<id>)
 #   node i: IP 10.250.k.(10+i) on flc-<id>, bridge flbr<i>, pods 10.(128+k).i.0/24
 #   Services 10.96.(16k).0/20; the host routes it and the pod range into fl-<id>.
@@ -51,21 +54,22 @@ cgroup_procs() {
 
 # real_allocate: claims a free network index for this cluster (machine-wide).
 real_allocate() {
-  local k owner
+  local k owner owner_state
   mkdir -p "$real_run_root/net"
   for k in $(seq 1 15); do
-    owner=$(cat "$real_run_root/net/$k" 2>/dev/null || true)
-    # Taken by a cluster whose namespace is gone (killed without down.sh): reclaim.
-    if [[ -n $owner && $owner != "$(real_id)" && ! -e /run/netns/fl-$owner ]]; then
+    read -r owner owner_state <"$real_run_root/net/$k" 2>/dev/null || owner=
+    # Held by a cluster that no longer claims it (its state dir is gone or
+    # was reset without down.sh): reclaim.
+    if [[ -n $owner && $owner != "$(real_id)" && $(cat "$owner_state/realnet" 2>/dev/null) != "$k" ]]; then
       rm -f "$real_run_root/net/$k"
       owner=
     fi
-    if [[ $owner == "$(real_id)" ]] || (set -o noclobber; echo "$(real_id)" >"$real_run_root/net/$k") 2>/dev/null; then
+    if [[ $owner == "$(real_id)" ]] || (set -o noclobber; echo "$(real_id) $state" >"$real_run_root/net/$k") 2>/dev/null; then
       echo "$k" >"$state/realnet"
       return 0
     fi
   done
-  echo "up.sh: no free network index for real nodes (15 local clusters with real nodes already run)" >&2
+  echo "up.sh: no free network index (15 local clusters already run on this machine)" >&2
   return 1
 }
 
@@ -309,7 +313,7 @@ real_teardown() {
   if [[ -e /run/netns/$(real_netns) ]]; then ip netns del "$(real_netns)"; fi
   rm -f /var/lib/cni/results/"fl-$(real_id)"-* 2>/dev/null || true
   rm -rf "${real_run_root:?}/$(real_id)"
-  if [[ -n $(real_k) && $(cat "$real_run_root/net/$(real_k)" 2>/dev/null) == "$(real_id)" ]]; then
+  if [[ -n $(real_k) && $(cut -d' ' -f1 "$real_run_root/net/$(real_k)" 2>/dev/null) == "$(real_id)" ]]; then
     rm -f "$real_run_root/net/$(real_k)"
   fi
   rm -f "$state/realnet"

@@ -11,7 +11,7 @@
 # need root (network namespace, cgroups, mounts).
 #
 # usage: up.sh [--state DIR] [--zones zone-a,zone-b,zone-c] [--nodes-per-zone 3]
-#              [--real-nodes-per-zone 1]
+#              [--real-nodes-per-zone 0]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 state=$here/.state/default
@@ -72,12 +72,17 @@ for f in "$here"/stages/*.yaml; do echo "---"; cat "$f"; done >"$state/kwok.yaml
 service_cidr=10.96.0.0/16
 service_ip=10.96.0.1
 extra_san=
-if ((real_per_zone > 0)); then
+if [[ $(id -u) -eq 0 ]]; then
   real_allocate || exit 1
   service_cidr=$(service_range)
   service_ip=10.96.$((16 * $(real_k))).1
-  # Pods reach the API server on the relay's address in the namespace.
-  extra_san=",IP:10.250.$(real_k).2"
+  if ((real_per_zone > 0)); then
+    # Pods reach the API server on the relay's address in the namespace.
+    extra_san=",IP:10.250.$(real_k).2"
+  else
+    # No data plane: ClusterIPs lead nowhere, and never off this machine.
+    ip route replace unreachable "$service_cidr"
+  fi
 fi
 
 # --- certificates (generated per cluster; nothing secret is committed) ---
