@@ -16,7 +16,9 @@ while (($#)); do
   esac
 done
 [[ -n $state ]] || { echo "check-clean.sh: --state DIR is required" >&2; exit 2; }
-mkdir -p "$state" && state=$(cd "$state" && pwd) && rmdir "$state" 2>/dev/null || true
+# The one spelling of the path that names everything of this cluster (the
+# kernel reports mounts by physical path).
+state=$(realpath -m "$state")
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 # shellcheck source=realnodes.sh

@@ -17,6 +17,9 @@ while (($#)); do
   esac
 done
 [[ -d $state ]] || { echo "down.sh: nothing at $state"; exit 0; }
+# The one spelling of the path that names everything of this cluster (the
+# kernel reports mounts by physical path).
+state=$(realpath -m "$state")
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 # shellcheck source=realnodes.sh

@@ -18,6 +18,9 @@ while (($#)); do
   esac
 done
 ((${#images[@]})) || { echo "load-image.sh: no image archive given (see --help)" >&2; exit 2; }
+# The one spelling of the path that names everything of this cluster (the
+# kernel reports mounts by physical path).
+state=$(realpath -m "$state")
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 # shellcheck source=realnodes.sh

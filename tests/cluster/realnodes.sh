@@ -57,7 +57,8 @@ real_allocate() {
   local k owner owner_state
   mkdir -p "$real_run_root/net"
   for k in $(seq 1 15); do
-    read -r owner owner_state <"$real_run_root/net/$k" 2>/dev/null || owner=
+    owner= owner_state=
+    if [[ -f $real_run_root/net/$k ]]; then read -r owner owner_state <"$real_run_root/net/$k" || true; fi
     # Held by a cluster that no longer claims it (its state dir is gone or
     # was reset without down.sh): reclaim.
     if [[ -n $owner && $owner != "$(real_id)" && $(cat "$owner_state/realnet" 2>/dev/null) != "$k" ]]; then
@@ -233,11 +234,13 @@ real_node_kill() {
 
 # Shims, and what a killed shim leaves: its socket in /run/containerd/s and
 # libcni's cached results in /var/lib/cni/results.
+# $1: the node's run dir (a regular expression: all nodes' when given one).
 real_kill_shims() {
-  local address=$1/containerd.sock pid args id
-  for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $address( |$)" || true); do
+  local pattern=$1/containerd.sock pid args id address
+  for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $pattern( |$)" || true); do
     args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
     id=$(sed -n 's/.* -id \([^ ]*\).*/\1/p' <<<"$args")
+    address=$(sed -n 's/.* -address \([^ ]*\).*/\1/p' <<<"$args")
     kill -KILL "$pid" 2>/dev/null || true
     # containerd 1.6: the socket is /run/containerd/s/sha256(<address>/<namespace>/<id>).
     if [[ -n $id ]]; then
@@ -292,30 +295,42 @@ real_build_images() {
     -entrypoint /nodetools -entrypoint httpd "$state/bin/nodetools"
 }
 
-# Everything real nodes leave on the machine, gone. Idempotent; also mops up
-# after a cluster that was killed without down.sh.
+# Everything real nodes leave on the machine, gone. Idempotent, and needs no
+# file of the state dir but its path (names derive from it): also mops up
+# after a cluster that was killed, or whose state dir was half removed.
 real_teardown() {
-  local node zone i d
+  local node zone i d k f
   while read -r node zone i; do
     if [[ -n $node ]]; then real_node_kill "$node" "$i"; fi
   done <<<"$(real_nodes)"
-  unmount_under "$state/nodes" "$real_run_root/$(real_id)"
-  for node in $(real_nodes | cut -d' ' -f1); do
-    for d in $(cgroup_dirs "$(cgroup_root "$node")"); do
-      if [[ -d $d ]]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+  # Whatever the node list no longer names: every shim and container of ours.
+  real_kill_shims "$real_run_root/$(real_id)/[^/ ]*"
+  for d in $(cgroup_dirs ""); do
+    for f in "$d"/faultline-"$(real_id)"-*; do
+      if [[ -d $f ]]; then find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true; fi
     done
   done
-  if [[ -n $(real_k) ]]; then
-    ip route del "$(pod_range)" 2>/dev/null || true
+  sleep 0.2
+  unmount_under "$state" "$real_run_root/$(real_id)"
+  for d in $(cgroup_dirs ""); do
+    for f in "$d"/faultline-"$(real_id)"-*; do
+      if [[ -d $f ]]; then find "$f" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+    done
+  done
+  # The network index: the state dir's record, else the machine-wide claim.
+  k=$(real_k)
+  for f in "$real_run_root"/net/*; do
+    if [[ -f $f && $(cut -d' ' -f1 "$f") == "$(real_id)" ]]; then k=$(basename "$f"); rm -f "$f"; fi
+  done
+  if [[ -n $k ]]; then
+    echo "$k" >"$state/realnet" 2>/dev/null || true
     ip route del "$(service_range)" 2>/dev/null || true
+    ip route del "$(pod_range)" 2>/dev/null || true
   fi
   ip link del "flh-$(real_id)" 2>/dev/null || true
   if [[ -e /run/netns/$(real_netns) ]]; then ip netns del "$(real_netns)"; fi
   rm -f /var/lib/cni/results/"fl-$(real_id)"-* 2>/dev/null || true
   rm -rf "${real_run_root:?}/$(real_id)"
-  if [[ -n $(real_k) && $(cut -d' ' -f1 "$real_run_root/net/$(real_k)" 2>/dev/null) == "$(real_id)" ]]; then
-    rm -f "$real_run_root/net/$(real_k)"
-  fi
   rm -f "$state/realnet"
 }
 

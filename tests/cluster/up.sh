@@ -35,7 +35,9 @@ if ((real_per_zone > 0)) && [[ $(id -u) -ne 0 ]]; then
   echo "up.sh: real nodes need root (network namespace, cgroups, mounts); use --real-nodes-per-zone 0" >&2; exit 2
 fi
 mkdir -p "$state"
-state=$(cd "$state" && pwd)
+# The one spelling of the path that names everything of this cluster (the
+# kernel reports mounts by physical path; down.sh and zone.sh do the same).
+state=$(realpath -m "$state")
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 # shellcheck source=realnodes.sh

@@ -21,6 +21,9 @@ while (($#)); do
     *) echo "zone.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+# The one spelling of the path that names everything of this cluster (the
+# kernel reports mounts by physical path).
+state=$(realpath -m "$state")
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 # shellcheck source=realnodes.sh
