@@ -45,15 +45,17 @@ test-unit: build
 test-e2e: build
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e
 
-# Installs what is needed, builds, starts a local 3-zone cluster, deploys the
-# demo app, runs the zone-outage drill and prints where the report is.
+# Installs what is needed, builds, starts a local 3-zone cluster with one real
+# node per zone (kubelet + containerd; needs root), deploys the demo app on
+# them, runs the zone-outage drill (real requests through the Service's
+# ClusterIP) and prints where the report is.
 demo: build-cli
-	@kubeconfig=$$(tests/cluster/up.sh --state $(DEMO_STATE)) && \
+	@kubeconfig=$$(tests/cluster/up.sh --state $(DEMO_STATE) --real-nodes-per-zone 1) && \
 	kubectl="$(DEMO_STATE)/bin/kubectl --kubeconfig $$kubeconfig" && \
-	$$kubectl apply -k manifests/demo >/dev/null && \
+	$$kubectl apply -k manifests/demo/real-nodes >/dev/null && \
 	$$kubectl rollout status deployment/checkout -n shop --timeout=120s && \
-	echo "demo: the app (manifests/demo) is up: 6 replicas over zone-a/b/c; running the zone-outage drill" && \
-	$(BUILD)/runner/faultline run experiments/zone-outage.yaml --kubeconfig $$kubeconfig \
+	echo "demo: the app (manifests/demo/real-nodes) is up: 6 replicas on the real nodes of zone-a/b/c; running the zone-outage drill with real traffic (experiments/zone-outage-http.yaml)" && \
+	$(BUILD)/runner/faultline run experiments/zone-outage-http.yaml --kubeconfig $$kubeconfig \
 	  --output-dir faultline-reports/demo && \
 	echo "demo: open faultline-reports/demo/report.html; the cluster keeps running (make demo-down stops it)"
 

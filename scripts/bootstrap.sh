@@ -12,6 +12,9 @@ packages=(
   # tests: real servers and validators
   prometheus prometheus-pushgateway chromium libxml2-utils openssl curl jq
   python3-jsonschema procps
+  # tests/cluster real nodes: container runtime, CNI plugins (/usr/lib/cni),
+  # kube-proxy's nftables, network namespaces and veths, nsenter
+  containerd runc containernetworking-plugins nftables iptables iproute2 util-linux
 )
 
 missing=()

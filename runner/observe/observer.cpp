@@ -10,6 +10,7 @@
 #include "runner/kube/resource.h"
 #include "runner/observe/prometheus_probe.h"
 #include "runner/observe/request_engine.h"
+#include "runner/observe/service_host.h"
 #include "runner/observe/trackers.h"
 
 namespace faultline::observe {
@@ -34,7 +35,8 @@ bool sleep_for(std::stop_token stop, std::chrono::milliseconds d) {
   return !cv.wait_for(lock, stop, d, [] { return false; }) && !stop.stop_requested();
 }
 
-RequestTarget target_of(const ProbeSpec& p) {
+// client: resolves a URL naming a Service (service_host.h); may be null.
+RequestTarget target_of(const ProbeSpec& p, kube::Client* client) {
   RequestTarget t;
   if (auto* h = std::get_if<HttpProbeSpec>(&p.spec)) {
     t.url = h->url;
@@ -44,6 +46,8 @@ RequestTarget target_of(const ProbeSpec& p) {
     t.body_contains = h->body_contains;
     t.keepalive = h->keepalive;
     t.insecure_skip_tls_verify = h->insecure_skip_tls_verify;
+    if (auto svc = service_host(h->url); svc && client)
+      t.resolve.push_back(resolve_entry(*client, *svc));
   } else {
     const auto& tcp = std::get<TcpProbeSpec>(p.spec);
     t.url = "http://" + tcp.address + "/";  // libcurl only connects (CONNECT_ONLY)
@@ -56,8 +60,8 @@ RequestTarget target_of(const ProbeSpec& p) {
 
 class RequestRunner : public Observer::Runner {
  public:
-  RequestRunner(const ProbeSpec& p, Timeline& timeline, Clock::time_point t0)
-      : engine_(target_of(p),
+  RequestRunner(const ProbeSpec& p, kube::Client* client, Timeline& timeline, Clock::time_point t0)
+      : engine_(target_of(p, client),
                 p.kind() == ProbeKind::Http ? std::get<HttpProbeSpec>(p.spec).rate
                                             : std::get<TcpProbeSpec>(p.spec).rate,
                 t0,
@@ -365,7 +369,8 @@ Observer::Observer(std::vector<ProbeSpec> probes, ObserveContext context)
       case ProbeKind::Http:
       case ProbeKind::Tcp:
         timeline_.declare(p.name, SeriesKind::Requests);
-        runners_.push_back(std::make_unique<RequestRunner>(p, timeline_, context_.t0));
+        runners_.push_back(
+            std::make_unique<RequestRunner>(p, context_.client, timeline_, context_.t0));
         break;
       case ProbeKind::Prometheus:
         timeline_.declare(p.name, SeriesKind::Values);

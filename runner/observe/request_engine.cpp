@@ -27,12 +27,20 @@ constexpr size_t kMaxBody = 64 * 1024;
 
 struct Transfer {
   CURL* easy = nullptr;
+  curl_slist* resolve = nullptr;  // owned; freed with the handle (release())
   Clock::time_point scheduled;
   Clock::time_point sent;
   std::string body;
   size_t body_cap = 0;  // 0: discard
   char errbuf[CURL_ERROR_SIZE] = {};
 };
+
+void release(Transfer& t) {
+  curl_easy_cleanup(t.easy);
+  curl_slist_free_all(t.resolve);
+  t.easy = nullptr;
+  t.resolve = nullptr;
+}
 
 size_t write_body(char* data, size_t size, size_t n, void* userp) {
   auto* t = static_cast<Transfer*>(userp);
@@ -67,6 +75,8 @@ void configure(CURL* easy, const RequestTarget& target, Transfer* t) {
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  for (const auto& r : target.resolve) t->resolve = curl_slist_append(t->resolve, r.c_str());
+  if (t->resolve) curl_easy_setopt(easy, CURLOPT_RESOLVE, t->resolve);
   t->body_cap = target.body_contains ? kMaxBody + target.body_contains->size() : 0;
 }
 
@@ -76,16 +86,45 @@ bool status_ok(const RequestTarget& target, int status) {
          target.expect_status.end();
 }
 
-// Judges one finished transfer. The error text is libcurl's, which names
-// host and port but never URL credentials.
+// The text of a failed transfer, one stable class per cause: reports count
+// requests per error text, and libcurl's own messages vary per request
+// ("... after 3 ms"). A connect timeout (the peer is gone: a dead node's
+// packets vanish), a refused connection (nothing listens: the pod's process
+// died, or no endpoint) and a timeout waiting for the answer are told apart.
+std::string transport_error(const RequestTarget& target, CURLcode result, CURL* easy) {
+  long os_errno = 0;
+  curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+  curl_off_t connected_us = 0;
+  curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected_us);
+  std::string timeout = format_duration(target.timeout);
+  switch (result) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return connected_us == 0 ? "connect timeout after " + timeout : "timeout after " + timeout;
+    case CURLE_COULDNT_CONNECT:
+      if (os_errno == ECONNREFUSED) return "connection refused";
+      if (os_errno == EHOSTUNREACH) return "no route to host";
+      if (os_errno == ENETUNREACH) return "network unreachable";
+      if (os_errno == ETIMEDOUT) return "connect timeout";
+      return os_errno ? std::string("connect failed: ") + std::strerror(int(os_errno))
+                      : "connect failed";
+    case CURLE_GOT_NOTHING:
+      return "connection closed without a response";
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      if (os_errno == ECONNRESET) return "connection reset";
+      return result == CURLE_RECV_ERROR ? "receive failed" : "send failed";
+    default:
+      return curl_easy_strerror(result);  // fixed text per code
+  }
+}
+
+// Judges one finished transfer.
 void judge(const RequestTarget& target, CURLcode result, Transfer& t, RequestSample& s) {
   long status = 0;
   curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
   s.status = static_cast<int>(status);
-  if (result == CURLE_OPERATION_TIMEDOUT) {
-    s.error = "timeout after " + format_duration(target.timeout);
-  } else if (result != CURLE_OK) {
-    s.error = t.errbuf[0] ? std::string(t.errbuf) : std::string(curl_easy_strerror(result));
+  if (result != CURLE_OK) {
+    s.error = transport_error(target, result, t.easy);
   } else if (target.connect_only) {
     s.ok = true;
   } else if (!status_ok(target, s.status)) {
@@ -141,7 +180,7 @@ struct RequestEngine::Impl {
 
   ~Impl() {
     if (multi) curl_multi_cleanup(multi);
-    for (auto& t : pool) curl_easy_cleanup(t->easy);
+    for (auto& t : pool) release(*t);
     for (int fd : {epfd, timerfd, stopfd})
       if (fd >= 0) close(fd);
   }
@@ -257,7 +296,7 @@ struct RequestEngine::Impl {
       curl_multi_remove_handle(multi, t->easy);
       --in_flight;
       if (target.connect_only) {
-        curl_easy_cleanup(t->easy);  // closes the connection it holds
+        release(*t);  // closes the connection it holds
       } else {
         pool.push_back(std::move(t));
       }
@@ -391,7 +430,7 @@ RequestSample request_once(const RequestTarget& target, Clock::time_point t0) {
   s.t = s.sent = seconds_between(t0, t.scheduled);
   s.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - t.scheduled).count();
   judge(target, result, t, s);
-  curl_easy_cleanup(t.easy);
+  release(t);
   return s;
 }
 

@@ -27,6 +27,9 @@ struct RequestTarget {
   bool connect_only = false;  // tcp probe: success = the connection was established
   bool keepalive = true;
   bool insecure_skip_tls_verify = false;
+  // CURLOPT_RESOLVE entries, "host:port:address" (a Service name pinned to
+  // its clusterIP, see service_host.h).
+  std::vector<std::string> resolve;
 };
 
 struct EngineStats {

@@ -122,10 +122,16 @@ SloRecord availability(const SloSpec& spec, const TimelineSnapshot& snap, const 
   double longest = 0;
   Span longest_span{};
   std::optional<double> outage_start;
+  // First and last failed request: behind a load-balancing Service only the
+  // share of requests sent to a lost backend fails, so failures interleave
+  // with successes and the longest run of failures says little; the span
+  // from the first to the last failure is the window the service was hurt.
+  std::optional<Span> failing;
   double largest_gap = 0, previous = samples.front().t;
   for (const auto& s : samples) {
     largest_gap = std::max(largest_gap, s.t - previous);
     previous = s.t;
+    if (!s.ok) failing = Span{failing ? failing->from : s.t, s.t};
     if (s.ok) {
       ++ok;
       if (outage_start) {
@@ -151,6 +157,10 @@ SloRecord availability(const SloSpec& spec, const TimelineSnapshot& snap, const 
   r.detail = std::to_string(ok) + " of " + std::to_string(samples.size()) + " requests succeeded";
   if (longest > 0)
     r.detail += "; longest outage " + seconds_text(longest) + " from " + t_text(longest_span.from);
+  if (failing)
+    r.detail += "; " + std::to_string(samples.size() - ok) + " failed between " +
+                t_text(failing->from) + " and " + t_text(failing->to) + " (" +
+                seconds_text(failing->to - failing->from) + ")";
   if (ok < int(samples.size())) r.detail += "; errors: " + top_errors(samples);
   if (largest_gap > 2.0) r.detail += "; largest gap between samples " + seconds_text(largest_gap);
   return r;

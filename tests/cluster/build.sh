@@ -24,11 +24,13 @@ for p in $pkg $cpkg; do
   ldflags+=" -X $p.gitVersion=$k8s_version -X $p.gitMajor=1 -X $p.gitMinor=36"
   ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=2026-01-01T00:00:00Z"
 done
-echo "build.sh: building kube-apiserver, controller-manager, scheduler, kubectl, etcd, kwok ($k8s_version); a cold build takes a while" >&2
+echo "build.sh: building kube-apiserver, controller-manager, scheduler, kubectl, etcd, kubelet, kube-proxy, kwok, nodetools ($k8s_version); a cold build takes a while" >&2
 start=$(date +%s)
 (cd "$here" && go build -trimpath -ldflags "$ldflags" -o "$bin.tmp/k8s" ./cmd/k8s)
 (cd "$here" && go build -trimpath -ldflags "-s -w" -o "$bin.tmp/kwok" ./cmd/kwok)
-for name in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do
+# Static: the same file is the host's relay and image builder and the images' content.
+(cd "$here" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin.tmp/nodetools" ./cmd/nodetools)
+for name in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kubelet kube-proxy; do
   ln -sf k8s "$bin.tmp/$name"
 done
 rm -rf "$bin" && mv "$bin.tmp" "$bin"

@@ -38,12 +38,13 @@ forget_role() {
 # start_kwok <zone>: one kwok per zone, managing only that zone's nodes, so a
 # zone can lose power (its kwok stops, its node Leases stop renewing) while the
 # others keep going. The "rest" kwok manages nodes outside the listed zones.
+# No kwok ever manages a real node (realnodes.sh): their kubelets do.
 start_kwok() {
   local zone=$1 selector port
   if [[ $zone == rest ]]; then
-    selector="topology.kubernetes.io/zone notin ($(cat "$state/zones"))"
+    selector="topology.kubernetes.io/zone notin ($(cat "$state/zones")),faultline.io/node-kind!=real"
   else
-    selector="topology.kubernetes.io/zone=$zone"
+    selector="topology.kubernetes.io/zone=$zone,faultline.io/node-kind!=real"
   fi
   port=$(free_port)
   start "kwok-$zone" "$state/bin/kwok" \

@@ -3,34 +3,52 @@
 # etcd -> kube-apiserver (wait for /readyz) -> controller-manager, scheduler,
 # one kwok per zone; creates nodes labelled by zone; writes a kubeconfig with
 # inline certificates (client-cert auth, TLS verified against the cluster CA)
-# and prints its path. Everything binds to 127.0.0.1.
+# and prints its path. The control plane binds to 127.0.0.1.
+# Real nodes (kubelet + containerd each, kube-proxy, locally built images; see
+# realnodes.sh) join the kwok nodes: labelled faultline.io/node-kind=real and
+# tainted faultline.io/real-node=true:NoSchedule, so only pods meant for them
+# (tolerating the taint) land there. 0 gives a kwok-only cluster. Real nodes
+# need root (network namespace, cgroups, mounts).
 #
 # usage: up.sh [--state DIR] [--zones zone-a,zone-b,zone-c] [--nodes-per-zone 3]
+#              [--real-nodes-per-zone 0]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 state=$here/.state/default
 zones=zone-a,zone-b,zone-c
 per_zone=3
+real_per_zone=${FAULTLINE_REAL_NODES_PER_ZONE:-0}
 while (($#)); do
   case $1 in
     --state) state=$2; shift 2 ;;
     --zones) zones=$2; shift 2 ;;
     --nodes-per-zone) per_zone=$2; shift 2 ;;
+    --real-nodes-per-zone) real_per_zone=$2; shift 2 ;;
     --name) state=$here/.state/$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "up.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ $per_zone =~ ^[0-9]+$ ]] || { echo "up.sh: --nodes-per-zone expects a number, got '$per_zone'" >&2; exit 2; }
+[[ $real_per_zone =~ ^[0-9]+$ ]] || { echo "up.sh: --real-nodes-per-zone expects a number, got '$real_per_zone'" >&2; exit 2; }
+if ((real_per_zone > 0)) && [[ $(id -u) -ne 0 ]]; then
+  echo "up.sh: real nodes need root (network namespace, cgroups, mounts); use --real-nodes-per-zone 0" >&2; exit 2
+fi
 mkdir -p "$state"
-state=$(cd "$state" && pwd)
+# The one spelling of the path that names everything of this cluster (the
+# kernel reports mounts by physical path; down.sh and zone.sh do the same).
+state=$(realpath -m "$state")
 # shellcheck source=lib.sh
 source "$here/lib.sh"
+# shellcheck source=realnodes.sh
+source "$here/realnodes.sh"
 
 log() { echo "up.sh: $*" >&2; }
 fail() {
   log "$*"
   for f in "$state"/logs/*.log; do [[ -f $f ]] && { echo "--- tail $f" >&2; tail -n 15 "$f" >&2; }; done
+  # Leave nothing running (the logs stay for a look).
+  "$here/down.sh" --state "$state" --keep-dir >/dev/null 2>&1 || true
   exit 1
 }
 
@@ -45,11 +63,29 @@ fi
 
 bin=$("$here/build.sh")
 t0=$(date +%s.%N)
-rm -rf "$state/etcd" "$state/pki" "$state/logs" "$state/pids"
+rm -rf "$state/etcd" "$state/pki" "$state/logs" "$state/pids" "$state/nodes" "$state/images" "$state/real_nodes"
 mkdir -p "$state/pki" "$state/logs"
 ln -sfn "$bin" "$state/bin"
 echo "$zones" >"$state/zones"
 for f in "$here"/stages/*.yaml; do echo "---"; cat "$f"; done >"$state/kwok.yaml"
+
+# --- real nodes' network index: decides the Service range (and the API
+# server certificate's Service IP) ---
+service_cidr=10.96.0.0/16
+service_ip=10.96.0.1
+extra_san=
+if [[ $(id -u) -eq 0 ]]; then
+  real_allocate || exit 1
+  service_cidr=$(service_range)
+  service_ip=10.96.$((16 * $(real_k))).1
+  if ((real_per_zone > 0)); then
+    # Pods reach the API server on the relay's address in the namespace.
+    extra_san=",IP:10.250.$(real_k).2"
+  else
+    # No data plane: ClusterIPs lead nowhere, and never off this machine.
+    ip route replace unreachable "$service_cidr"
+  fi
+fi
 
 # --- certificates (generated per cluster; nothing secret is committed) ---
 pki=$state/pki
@@ -62,7 +98,7 @@ sign() { # sign <name> <subject> <extensions>
 }
 key "$pki/ca.key"
 openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=faultline-local-ca" -days 365 -out "$pki/ca.crt" 2>/dev/null
-sign apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
+sign apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,IP:$service_ip$extra_san,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
 extendedKeyUsage=serverAuth
 keyUsage=critical,digitalSignature,keyEncipherment"
 sign admin "/O=system:masters/CN=faultline-admin" "extendedKeyUsage=clientAuth
@@ -113,7 +149,7 @@ start kube-apiserver "$bin/kube-apiserver" \
   --client-ca-file="$pki/ca.crt" \
   --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-  --authorization-mode=Node,RBAC --service-cluster-ip-range=10.96.0.0/16 \
+  --authorization-mode=Node,RBAC --service-cluster-ip-range="$service_cidr" \
   --endpoint-reconciler-type=none --allow-privileged=true --profiling=false \
   --default-not-ready-toleration-seconds=5 --default-unreachable-toleration-seconds=5
 for _ in $(seq 1 600); do
@@ -185,10 +221,40 @@ for _ in $(seq 1 300); do
 done
 kubectl_ get serviceaccount default -n default >/dev/null 2>&1 || fail "no default ServiceAccount after 30s"
 
+# --- real nodes ---
+if ((real_per_zone > 0)); then
+  tr0=$(date +%s.%N)
+  i=0
+  for zone in $(tr ',' ' ' <<<"$zones"); do
+    for n in $(seq 1 "$real_per_zone"); do
+      i=$((i + 1))
+      echo "$zone-r$n $zone $i" >>"$state/real_nodes"
+    done
+  done
+  real_network_up || fail "could not set up the real nodes' network"
+  real_relay_start "$api_port"
+  real_build_images || fail "could not build the node images"
+  while read -r node zone i; do
+    real_node_prepare "$node" "$zone" "$i"
+    real_node_start "$node" "$zone" "$i" || fail "real node $node did not start"
+  done <"$state/real_nodes"
+  real_kube_proxy_start
+  real_api_endpoint "$api_port"
+  for node in $(cut -d' ' -f1 "$state/real_nodes"); do
+    for _ in $(seq 1 600); do
+      kubectl_ get node "$node" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+  done
+  kubectl_ wait --for=condition=Ready nodes -l faultline.io/node-kind=real --timeout=120s >/dev/null ||
+    fail "real nodes not Ready after 120s"
+  log "real nodes Ready in $(printf '%.1f' "$(echo "$(date +%s.%N) - $tr0" | bc)")s"
+fi
+
 t1=$(date +%s.%N)
 rss=0
 while read -r _ pid; do
-  alive "$pid" && rss=$((rss + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")))
+  if alive "$pid"; then rss=$((rss + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status"))); fi
 done <"$state/pids"
-log "ready in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)")s: $(tr ',' ' ' <<<"$zones" | wc -w) zones x $per_zone nodes; control plane RSS $((rss / 1024)) MiB"
+log "ready in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)")s: $(tr ',' ' ' <<<"$zones" | wc -w) zones x ($per_zone kwok + $real_per_zone real) nodes; RSS of what it started $((rss / 1024)) MiB"
 echo "$state/kubeconfig"

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "runner/kube/client.h"
 
@@ -11,10 +12,10 @@ namespace faultline::testing {
 
 // $FAULTLINE_CLUSTER_STATE, else the build's cluster state dir (compiled in).
 std::string cluster_state_dir();
-std::string kubeconfig_path();          // <state>/kubeconfig
-std::string kubectl_path();             // <state>/bin/kubectl (same release as the cluster)
+std::string kubeconfig_path();  // <state>/kubeconfig
+std::string kubectl_path();     // <state>/bin/kubectl (same release as the cluster)
 std::string cluster_script(const std::string& name);  // tests/cluster/<name>
-kube::Client cluster_client();          // admin client from the kubeconfig; fails the test if absent
+kube::Client cluster_client();  // admin client from the kubeconfig; fails the test if absent
 
 // Runs a shell command; returns its exit status, stdout+stderr in *output.
 int run(const std::string& command, std::string* output = nullptr);
@@ -25,6 +26,13 @@ std::string kubectl(const std::string& args);
 // applied, all 6 pods Ready and spread 2 per zone (pods are recreated until
 // they are, since a previous test may have left them bunched).
 void deploy_demo();
+// The cluster's real nodes (label faultline.io/node-kind=real; none when it
+// was started with --real-nodes-per-zone 0).
+std::vector<std::string> real_nodes();
+// manifests/demo/real-nodes applied (the same app, run by the real nodes'
+// kubelets): 6 pods Ready, 2 per real node, none elsewhere; pods a previous
+// test left bunched are recreated.
+void deploy_real_demo();
 // Pods of shop/checkout per zone, Ready and not terminating.
 std::map<std::string, int> ready_pods_per_zone();
 // Asserts (gtest) that faultline left nothing behind: no node cordoned or

@@ -58,6 +58,22 @@ TEST(Availability, PassesWhenTheRatioMeetsTheMinimumExactly) {
   EXPECT_EQ(r.kind, "availability");
 }
 
+// Behind a Service only the share of requests sent to a lost backend fails:
+// failures interleave with successes, and the report names the span from the
+// first failure to the last, which is the window the service was hurt.
+TEST(Availability, ReportsTheSpanFromTheFirstToTheLastFailureWhenFailuresInterleave) {
+  TimelineSnapshot snap;
+  for (int i = 0; i < 300; ++i) {
+    double t = i * 0.1;
+    snap.requests["http"].push_back(req(t, !(t >= 10 - 1e-9 && t < 20 - 1e-9 && i % 3 == 0)));
+  }
+  auto r = evaluate(availability(0.99), snap, window(0, 30));
+  EXPECT_FALSE(r.passed);
+  EXPECT_THAT(r.detail, HasSubstr("267 of 300 requests succeeded"));
+  EXPECT_THAT(r.detail, HasSubstr("33 failed between t=10.2s and t=19.8s (9.6s)"));
+  EXPECT_THAT(r.detail, HasSubstr("longest outage 100ms"));
+}
+
 TEST(Availability, FailsJustBelowTheMinimumAndNeverRoundsUp) {
   TimelineSnapshot snap;
   for (int i = 0; i < 10000; ++i) snap.requests["http"].push_back(req(i * 0.001, i >= 51));

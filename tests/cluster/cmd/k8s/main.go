@@ -1,11 +1,13 @@
 // Command k8s is one binary for the whole local control plane. It dispatches
 // on the name it was invoked as (symlinks made by build.sh) or on its first
 // argument: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-// etcd. One binary keeps the cold build and the cache stamp simple; kwok is
+// etcd, and for the real nodes kubelet and kube-proxy. One binary keeps the
+// cold build and the cache stamp simple; kwok is
 // built apart (cmd/kwok) because its flags collide with the Kubernetes ones.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +23,9 @@ import (
 	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
 )
 
 func main() {
@@ -42,11 +46,14 @@ func main() {
 		if err := cli.RunNoErrOutput(kubectlcmd.NewDefaultKubectlCommand()); err != nil {
 			kubectlutil.CheckErr(err)
 		}
+	case "kubelet":
+		os.Exit(cli.Run(kubelet.NewKubeletCommand(context.Background())))
+	case "kube-proxy":
+		os.Exit(cli.Run(proxy.NewProxyCommand()))
 	case "etcd":
 		etcdmain.Main(os.Args)
 	default:
-		fmt.Fprintf(os.Stderr, "k8s: unknown command %q (want kube-apiserver, kube-controller-manager, kube-scheduler, kubectl or etcd)\n", name)
+		fmt.Fprintf(os.Stderr, "k8s: unknown command %q (want kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kubelet or kube-proxy)\n", name)
 		os.Exit(2)
 	}
 }
-
