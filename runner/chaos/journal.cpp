@@ -78,7 +78,22 @@ void Journal::write_locked() {
   }
 }
 
+std::shared_lock<std::shared_timed_mutex> Journal::mutating() {
+  std::shared_lock lock(in_flight_);
+  if (closed_) throw MutationsClosed("no new fault: the run is rolling back");
+  if (gate_) gate_();
+  return lock;
+}
+
+bool Journal::close_mutations(std::chrono::milliseconds wait) {
+  closed_ = true;
+  std::unique_lock lock(in_flight_, std::defer_lock);
+  return lock.try_lock_for(wait);
+}
+
 std::vector<int> Journal::intend(std::vector<JournalEntry> entries) {
+  if (closed_) throw MutationsClosed("no new fault: the run is rolling back");
+  if (gate_) gate_();
   std::lock_guard lock(mutex_);
   std::vector<int> ids;
   for (auto& e : entries) {

@@ -195,10 +195,11 @@ class DisruptionScope {
 }  // namespace
 
 static chaos::DrainOptions drain_options(const json& options, const std::string& fn) {
-  Options o(options, fn, {"timeout", "grace"});
+  Options o(options, fn, {"timeout", "grace", "delete_emptydir_data"});
   chaos::DrainOptions d;
   if (auto t = o.seconds("timeout")) d.timeout = std::chrono::duration<double>(*t);
   if (auto g = o.integer("grace")) d.grace_seconds = *g;
+  d.delete_emptydir_data = o.boolean("delete_emptydir_data").value_or(false);
   return d;
 }
 
@@ -223,7 +224,8 @@ json ScriptHost::drain_node(const std::string& node, const json& options) {
 }
 
 json ScriptHost::kill_pods(const json& options) {
-  Options o(options, "chaos.kill_pods", {"selector", "namespace", "zone", "node", "count", "percent", "grace"});
+  Options o(options, "chaos.kill_pods",
+            {"selector", "namespace", "zone", "node", "count", "percent", "grace", "allow_all"});
   chaos::KillOptions k;
   k.ns = o.str("namespace", experiment_.target.namespace_);
   k.selector = o.str("selector", experiment_.target.selector);
@@ -236,6 +238,7 @@ json ScriptHost::kill_pods(const json& options) {
   }
   if (k.count && k.percent) throw HostError("chaos.kill_pods: give count or percent, not both");
   if (auto g = o.integer("grace")) k.grace_seconds = *g;
+  k.allow_all = o.boolean("allow_all").value_or(false);
   return guarded("chaos.kill_pods", [&] {
     auto r = chaos_.kill_pods(k);
     fault_started(k.zone);
