@@ -498,7 +498,17 @@ json Chaos::violate_pdb(const std::string& ns, const std::string& name, int by, 
 
 RollbackOutcome Chaos::rollback(std::chrono::seconds deadline) {
   auto entries = journal_.entries();
-  auto outcome = rollback_entries(client_, options_.run_id, entries, options_.clock, deadline, options_.concurrency);
+  auto persist_round = [&] {
+    for (const auto& e : entries) journal_.update(e.id, e.state, e.note, e.t_reverted);
+    try {
+      journal_.persist();
+    } catch (const std::exception& ex) {
+      // The nodes carry their own annotations; the next round tries again.
+      log::warn(std::string("rollback: persisting the journal failed: ") + ex.what());
+    }
+  };
+  auto outcome = rollback_entries(client_, options_.run_id, entries, options_.clock, deadline,
+                                  options_.concurrency, {}, persist_round);
   for (const auto& e : entries) journal_.update(e.id, e.state, e.note, e.t_reverted);
   {
     std::lock_guard lock(mutex_);

@@ -34,9 +34,23 @@ Journal::Journal(kube::Client client, std::string state_namespace, std::string r
       name_("faultline-journal-" + run_id_),
       meta_(std::move(meta)) {}
 
+// A ConfigMap holds at most 1 MiB. Past kMaxJournalBytes the stored copy
+// keeps every node entry (what recovery undoes) and only counts the pod
+// entries (evictions and deletions cannot be undone; the run's report lists
+// them from memory): a big drain must not make every later write fail.
+constexpr size_t kMaxJournalBytes = 512u << 10;
+
 json Journal::body() const {
   json entries = json::array();
   for (const auto& e : entries_) entries.push_back(e);
+  size_t omitted = 0;
+  if (entries.dump().size() > kMaxJournalBytes) {
+    entries = json::array();
+    for (const auto& e : entries_) {
+      if (e.kind == "pod") ++omitted;
+      else entries.push_back(e);
+    }
+  }
   return json{{"apiVersion", "v1"},
               {"kind", "ConfigMap"},
               {"metadata",
@@ -44,7 +58,11 @@ json Journal::body() const {
                 {"namespace", ns_},
                 {"labels", {{kManagedByLabel, "faultline"}, {kJournalLabel, "true"}}},
                 {"annotations", {{kRunAnnotation, run_id_}}}}},
-              {"data", {{"run", run_id_}, {"meta", meta_.dump()}, {"entries", entries.dump()}}}};
+              {"data",
+               {{"run", run_id_},
+                {"meta", meta_.dump()},
+                {"entries", entries.dump()},
+                {"pod_entries_omitted", std::to_string(omitted)}}}};
 }
 
 void ensure_namespace(kube::Client& client, const std::string& ns) {

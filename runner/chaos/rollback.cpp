@@ -40,7 +40,7 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
                                  std::vector<JournalEntry>& entries,
                                  const std::function<double()>& clock,
                                  std::chrono::seconds deadline, size_t concurrency,
-                                 std::stop_token stop) {
+                                 std::stop_token stop, const std::function<void()>& after_round) {
   auto until = std::chrono::steady_clock::now() + deadline;
   std::vector<size_t> pending;
   for (size_t i = entries.size(); i-- > 0;)
@@ -49,9 +49,16 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
   std::vector<std::string> last_error(entries.size());
   auto backoff = std::chrono::milliseconds(200);
   while (!pending.empty()) {
+    // Every request ends by the deadline: one undo's retries cannot carry
+    // the rollback past the Job's grace period (and into its SIGKILL).
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds(0)) break;
+    const auto& config = client.config();
+    kube::Client bounded = client.urgent(std::min(config.request_timeout, left),
+                                         left >= std::chrono::seconds(30) ? config.max_retries : 0);
     auto errors = parallel_for_each<size_t>(pending, concurrency, [&](const size_t& i) {
       auto& e = entries[i];
-      e.state = undo(client, run_id, e);
+      e.state = undo(bounded, run_id, e);
       e.t_reverted = clock();
     });
     std::vector<size_t> failed;
@@ -65,6 +72,7 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
       failed.push_back(pending[k]);
     }
     pending = std::move(failed);
+    if (after_round) after_round();  // the journal reflects every round
     if (pending.empty() || std::chrono::steady_clock::now() + backoff > until ||
         stop.stop_requested())
       break;

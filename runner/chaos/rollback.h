@@ -20,14 +20,17 @@ struct RollbackOutcome {
   std::vector<std::string> remaining;  // "node/zone-a-1: cordon not undone: <error>"
 };
 
-// Undoes entries (newest first), updating their states in place. Failed
+// Undoes entries (newest first), updating their states in place; each
+// request is capped by the time left, and after_round runs after every round
+// (to persist the journal). Failed
 // undos are retried with backoff until `deadline` has passed or `stop` is
 // requested (`faultline recover` on SIGTERM: what is left stays journaled).
 RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id,
                                  std::vector<JournalEntry>& entries,
                                  const std::function<double()>& clock,
                                  std::chrono::seconds deadline, size_t concurrency,
-                                 std::stop_token stop = {});
+                                 std::stop_token stop = {},
+                                 const std::function<void()>& after_round = {});
 
 struct RecoveryReport {
   int journals_found = 0;

@@ -334,9 +334,13 @@ int run(const RunOptions& o) {
     host.emplace(client, chaos, observer.get(), e, run);
     script = std::make_unique<ScriptThread>(
         [&] { lua->run(e.script, *host, e.params, target_json(e), run.stop_token()); });
-    if (!script->wait(run.stop_token(), kScriptGrace))
-      throw AbortedError(run.stop_reason() + " (the script did not stop within " +
-                         std::to_string(kScriptGrace.count()) + "ms; rolled back without it)");
+    if (!script->wait(run.stop_token(), kScriptGrace)) {
+      std::string why = "the script did not stop within " + std::to_string(kScriptGrace.count()) +
+                        "ms of the stop: rolling back without it";
+      log::warn(why);
+      run.add_log(why);
+      throw AbortedError(run.stop_reason() + " (" + why + ")");
+    }
 
     phases.begin("observe");
     // Recovery: until every replacement SLO holds, or timing.recovery.
@@ -401,13 +405,18 @@ int run(const RunOptions& o) {
   // No fault may start from here on, and one still in flight is waited for.
   if (!journal.close_mutations(kScriptGrace))
     log::warn("a fault was still being applied at rollback; rolling back anyway");
-  auto outcome = chaos.rollback(std::chrono::seconds(120));
+  auto outcome = chaos.rollback(kRollbackDeadline);
+  // Exit 5 only for what is really left: once everything is restored the
+  // journal has nothing to undo, whether or not it can still be written.
   try {
-    journal.persist();
     if (outcome.complete) journal.close();
+    else journal.persist();
   } catch (const std::exception& ex) {
-    outcome.complete = false;
-    outcome.remaining.push_back(std::string("journal: ") + ex.what());
+    if (outcome.complete)
+      log::warn(std::string("deleting the journal failed (nothing in it is left to undo; the next run or "
+                            "`faultline recover` clears it): ") + ex.what());
+    else
+      outcome.remaining.push_back(std::string("journal: ") + ex.what());
   }
   rec.rollback.complete = outcome.complete;
   rec.rollback.remaining = outcome.remaining;

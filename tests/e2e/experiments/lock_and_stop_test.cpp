@@ -4,17 +4,24 @@
 // are undone; a drill whose lock is taken from it stops at once; a script
 // stuck inside one C call (a backtracking pattern) is rolled back after
 // SIGTERM within the grace period.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "runner/chaos/journal.h"
 #include "runner/chaos/lock.h"
+#include "runner/kube/config.h"
 #include "tests/e2e/cluster_env.h"
 #include "tests/e2e/experiments/experiment_env.h"
+#include "tests/e2e/experiments/fault_proxy.h"
 
 namespace faultline::testing {
 namespace {
@@ -54,6 +61,7 @@ class LockAndStop : public ::testing::Test {
         kubectl("annotate node " + node + " " + chaos::kCordonedAnnotation + "-");
       }
       kubectl("delete namespace faultline-other --ignore-not-found --wait=false");
+      if (scratchy_) kubectl("delete deployment scratchy -n shop --ignore-not-found");
     } catch (const std::exception& e) {
       ADD_FAILURE() << e.what();
     }
@@ -76,6 +84,7 @@ class LockAndStop : public ::testing::Test {
   Scratch scratch_;
   NodeSnapshot before_;
   std::vector<std::string> extra_cordons_;
+  bool scratchy_ = false;
 };
 
 const char* kCordonAndHold = "chaos.cordon_zone(\"zone-a\")\nwait.sleep(\"60s\")\n";
@@ -181,13 +190,129 @@ TEST_F(LockAndStop, SigtermDuringABacktrackingPatternMatch_RollsBackWithinTheGra
 
   EXPECT_EQ(code, 3) << run.output();
   // 3 s grace for the script, then the rollback and reports.
-  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 10s);
+  auto took = std::chrono::steady_clock::now() - signalled;
+  EXPECT_LT(took, 10s);
+  std::cout << "SIGTERM to exit: " << std::chrono::duration<double>(took).count() << " s\n";
   json report = read_report(out_dir);
   EXPECT_EQ(report.value("result", ""), "aborted");
   EXPECT_TRUE(report["rollback"].value("complete", false));
-  EXPECT_NE(report.value("error", "").find("the script did not stop within"), std::string::npos)
-      << report.value("error", "");
+  EXPECT_NE(run.output().find("the script did not stop within 3000ms of the stop"),
+            std::string::npos)
+      << run.output();
+  EXPECT_NE(report["log"].dump().find("the script did not stop within"), std::string::npos)
+      << report["log"].dump();
   expect_cluster_as_before(before_);
+}
+
+TEST_F(LockAndStop, SigtermDuringRecover_StopsBetweenUndosKeepsTheJournalAndReleasesTheLock) {
+  // A dead run leaves zone-a cordoned and its journal.
+  std::string file = experiment("cordon-and-hold", kCordonAndHold);
+  FaultlineProcess dead({"run", file, "--output-dir", scratch_.output_dir()},
+                        scratch_.path("dead.log"), kubeconfig_path());
+  ASSERT_TRUE(eventually(zone_a_cordoned_by_faultline, 30s)) << dead.output();
+  dead.signal(SIGKILL);
+  ASSERT_EQ(dead.wait(30s), 128 + SIGKILL);
+  ASSERT_EQ(journal_configmaps().size(), 1u);
+  // recover, with every uncordon answered 500: it keeps retrying until stopped.
+  kube::LoadOptions load;
+  load.kubeconfig = kubeconfig_path();
+  load.allow_in_cluster = false;
+  FaultProxy proxy(kube::load_config(load), [](const ProxiedRequest& r) {
+    return r.method == "PATCH" && r.target.rfind("/api/v1/nodes/", 0) == 0 &&
+           r.body.find("\"unschedulable\":false") != std::string::npos;
+  });
+  std::string proxied = proxy.write_kubeconfig(scratch_.path("proxy.kubeconfig"));
+  FaultlineProcess recover({"recover"}, scratch_.path("recover.log"), proxied);
+  ASSERT_TRUE(
+      eventually([&] { return recover.output().find("retrying") != std::string::npos; }, 60s))
+      << recover.output();
+  auto signalled = std::chrono::steady_clock::now();
+  recover.signal(SIGTERM);
+
+  int code = recover.wait(30s);
+
+  EXPECT_EQ(code, 3) << recover.output();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 10s);
+  EXPECT_NE(recover.output().find("recover: stopped by SIGTERM"), std::string::npos)
+      << recover.output();
+  EXPECT_EQ(journal_configmaps().size(), 1u);  // what is left stays journaled
+  EXPECT_FALSE(lock_lease_exists());
+  std::string output;
+  EXPECT_EQ(faultline("recover", &output), 0) << output;
+  expect_cluster_as_before(before_);
+}
+
+TEST_F(LockAndStop, ProbeHttp_ZeroTimeoutIsClampedAndOnlyHttpUrlsAreAllowed) {
+  // A server that accepts connections (the kernel's backlog) and never answers.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
+  std::string file = experiment(
+                  "probe-timeout",
+                  "local r = probe.http{ url = \"" + url +
+                      "\", timeout = 0 }\n"
+                      "assert(not r.ok, 'a silent server cannot answer')\n"
+                      "assert(r.latency_ms < 2000, 'timeout 0 was not clamped: ' .. r.latency_ms)\n"
+                      "log.info('silent server: ' .. r.error)\n"
+                      "local ok, err = pcall(probe.http, { url = 'file:///etc/hostname' })\n"
+                      "assert(not ok)\n"
+                      "log.info('file url: ' .. err)\n"),
+              out_dir = scratch_.output_dir(), output;
+
+  int code = faultline("run " + file + " --output-dir " + out_dir, &output);
+  ::close(fd);
+
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("silent server: Timeout was reached"), std::string::npos) << output;
+  EXPECT_NE(output.find("probe.http: option \"url\" must be an http:// or https:// URL"),
+            std::string::npos)
+      << output;
+}
+
+TEST_F(LockAndStop, DrainSkipsAnEmptyDirPodWithItsReasonUnlessAskedTo) {
+  std::string manifest = scratch_.path("scratchy.yaml");
+  std::ofstream(manifest)
+      << "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: scratchy, namespace: shop }\n"
+         "spec:\n  replicas: 1\n  selector: { matchLabels: { app: scratchy } }\n  template:\n"
+         "    metadata: { labels: { app: scratchy } }\n    spec:\n"
+         "      nodeSelector: { topology.kubernetes.io/zone: zone-a }\n"
+         "      containers: [{ name: app, image: registry.k8s.io/pause:3.10, volumeMounts: [{ "
+         "name: "
+         "tmp, mountPath: /tmp }] }]\n"
+         "      volumes: [{ name: tmp, emptyDir: {} }]\n";
+  kubectl("apply -f " + manifest);
+  scratchy_ = true;
+  auto scratchy_uid = [] {
+    kube::ListOptions o;
+    o.label_selector = "app=scratchy";
+    auto pods = cluster_client().list(res::kPods, "shop", o)["items"];
+    return pods.size() == 1 && pods[0]["spec"].value("nodeName", "") != ""
+               ? pods[0]["metadata"].value("uid", "")
+               : std::string();
+  };
+  ASSERT_TRUE(eventually([&] { return !scratchy_uid().empty(); }, 60s));
+  std::string uid = scratchy_uid();
+  std::string file = experiment("drain-emptydir",
+                                "local r = chaos.drain_zone('zone-a', { timeout = '60s' })\n"
+                                "for _, s in ipairs(r.skipped) do log.info('skipped ' .. s.pod .. "
+                                "': ' .. s.reason) end\n"),
+              output;
+
+  int code = faultline("run " + file + " --output-dir " + scratch_.output_dir(), &output);
+
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find(": uses emptyDir (its data would be lost; drain option "
+                        "delete_emptydir_data = true evicts it)"),
+            std::string::npos)
+      << output;
+  EXPECT_EQ(scratchy_uid(), uid);  // not evicted
+  expect_nodes_as_before(before_);
 }
 
 }  // namespace
