@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "runner/chaos/collateral.h"
 #include "runner/chaos/node_faults.h"
 #include "runner/chaos/selector.h"
 #include "runner/common/error.h"
@@ -163,9 +164,25 @@ json Chaos::uncordon_node(const std::string& node) { return node_mutation("cordo
 
 json Chaos::fail_zone(const std::string& zone) {
   auto nodes = zone_node_names(zone);
+  auto collateral = zone_failure_collateral(client_.list(res::kPods, "")["items"],
+                                            std::set<std::string>(nodes.begin(), nodes.end()), options_.guards);
+  if (!collateral.empty() && !options_.guards.allow_collateral) {
+    std::string list;
+    for (size_t i = 0; i < collateral.size() && i < 5; ++i) list += (i ? ", " : "") + collateral[i];
+    if (collateral.size() > 5) list += ", ...";
+    throw GuardError("guard: failing zone " + zone + " would evict " + std::to_string(collateral.size()) +
+                     " pod(s) outside guards.namespaces (" + list +
+                     "); set guards.allow_collateral: true to accept that");
+  }
   enter_zone(zone, nodes);
   auto result = node_mutation("taint", nodes, false);
-  if (on_fault_) on_fault_("fail " + zone);
+  if (!collateral.empty()) {
+    result["collateral"] = collateral;
+    for (const auto& p : collateral) log::warn("fail_zone " + zone + ": collateral eviction of " + p);
+  }
+  if (on_fault_)
+    on_fault_("fail " + zone +
+              (collateral.empty() ? "" : " (" + std::to_string(collateral.size()) + " pod(s) outside guards.namespaces evicted too)"));
   log::info("failed zone " + zone + " (NoExecute taint " + kFailureTaintKey + "): " + result.dump());
   return result;
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "runner/chaos/chaos.h"
+#include "runner/common/error.h"
 #include "tests/unit/chaos/fake_client.h"
 
 namespace faultline::chaos {
@@ -181,6 +182,22 @@ TEST_F(Drain, EmptyDirPod_IsSkippedWithAReasonUnlessAskedFor) {
 
   auto again = drain(5, true);
   EXPECT_EQ(again["evicted"], json::array({"shop/p0"})) << again.dump();
+}
+
+TEST_F(Drain, FailZoneWithCollateral_IsRefusedBeforeAnyTaintUnlessAccepted) {
+  json daemon = pod("p0");
+  daemon["metadata"]["namespace"] = "kube-system";
+  daemon["metadata"]["name"] = "kube-proxy-x";
+  start({pod("p1"), daemon});
+  try {
+    chaos_->fail_zone("zone-a");
+    FAIL() << "not refused";
+  } catch (const GuardError& e) {
+    EXPECT_STREQ(e.what(),
+                 "guard: failing zone zone-a would evict 1 pod(s) outside guards.namespaces "
+                 "(kube-system/kube-proxy-x); set guards.allow_collateral: true to accept that");
+  }
+  EXPECT_EQ(fake_->count("PATCH", "/api/v1/nodes/n1"), 0u);
 }
 
 }  // namespace
