@@ -275,16 +275,22 @@ TEST_F(LockAndStop, ProbeHttp_ZeroTimeoutIsClampedAndOnlyHttpUrlsAreAllowed) {
       << output;
 }
 
-TEST_F(LockAndStop, DrainSkipsAnEmptyDirPodWithItsReasonUnlessAskedTo) {
+TEST_F(LockAndStop, DrainSkipsAnEmptyDirPodWithItsReasonAndLeavesItRunning) {
   std::string manifest = scratch_.path("scratchy.yaml");
   std::ofstream(manifest)
       << "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: scratchy, namespace: shop }\n"
          "spec:\n  replicas: 1\n  selector: { matchLabels: { app: scratchy } }\n  template:\n"
          "    metadata: { labels: { app: scratchy } }\n    spec:\n"
          "      nodeSelector: { topology.kubernetes.io/zone: zone-a }\n"
-         "      containers: [{ name: app, image: registry.k8s.io/pause:3.10, volumeMounts: [{ "
-         "name: "
-         "tmp, mountPath: /tmp }] }]\n"
+         // shop enforces the restricted Pod Security Standard.
+         "      securityContext: { runAsNonRoot: true, runAsUser: 65535, seccompProfile: { type: "
+         "RuntimeDefault } }\n"
+         "      containers:\n"
+         "        - name: app\n"
+         "          image: registry.k8s.io/pause:3.10\n"
+         "          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: "
+         "[ALL] } }\n"
+         "          volumeMounts: [{ name: tmp, mountPath: /tmp }]\n"
          "      volumes: [{ name: tmp, emptyDir: {} }]\n";
   kubectl("apply -f " + manifest);
   scratchy_ = true;
