@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "runner/chaos/chaos.h"
 #include "runner/common/error.h"
@@ -40,12 +41,13 @@ std::string status(int code, const char* reason) {
 class Drain : public ::testing::Test {
  protected:
   // n1 (zone-a) holds `pods`; zones b and c have a node each.
-  void start(const std::vector<json>& pods, size_t concurrency = 8) {
+  void start(const std::vector<json>& pods, size_t concurrency = 8,
+             const std::set<std::string>& cordoned = {}) {
     client_ = std::make_unique<kube::Client>(testing::fake_client(fake_));
     json nodes = json::array();
     for (auto [n, z] : {std::pair{"n1", "zone-a"}, {"n2", "zone-b"}, {"n3", "zone-c"}})
-      nodes.push_back(
-          {{"metadata", {{"name", n}, {"labels", {{kZoneLabel, z}}}}}, {"spec", json::object()}});
+      nodes.push_back({{"metadata", {{"name", n}, {"labels", {{kZoneLabel, z}}}}},
+                       {"spec", {{"unschedulable", cordoned.count(n) > 0}}}});
     fake_->on("GET", "/api/v1/nodes", 200, json{{"items", nodes}}.dump());
     fake_->on("GET", "/api/v1/nodes/n1", 200,
               json{{"metadata", {{"name", "n1"}, {"resourceVersion", "1"}}}}.dump());
@@ -196,6 +198,18 @@ TEST_F(Drain, FailZoneWithCollateral_IsRefusedBeforeAnyTaintUnlessAccepted) {
     EXPECT_STREQ(e.what(),
                  "guard: failing zone zone-a would evict 1 pod(s) outside guards.namespaces "
                  "(kube-system/kube-proxy-x); set guards.allow_collateral: true to accept that");
+  }
+  EXPECT_EQ(fake_->count("PATCH", "/api/v1/nodes/n1"), 0u);
+}
+
+TEST_F(Drain, MaxNodeFraction_CountsNodesAlreadyCordonedByOthers) {
+  start({}, 8, {"n2"});  // an operator's cordon: with n1, 2 of 3 nodes > 50%
+  try {
+    chaos_->cordon_node("n1");
+    FAIL() << "not refused";
+  } catch (const GuardError& e) {
+    EXPECT_STREQ(e.what(),
+                 "guard max_node_fraction: 2 of 3 nodes (67%) would be faulted, the limit is 50%");
   }
   EXPECT_EQ(fake_->count("PATCH", "/api/v1/nodes/n1"), 0u);
 }
