@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "runner/chaos/collateral.h"
 #include "runner/chaos/node_faults.h"
 #include "runner/chaos/selector.h"
 #include "runner/common/error.h"
@@ -46,12 +47,24 @@ std::vector<std::string> Chaos::zone_node_names(const std::string& zone) {
 
 void Chaos::enter_zone(const std::string& zone, const std::vector<std::string>& nodes) {
   size_t zones_total = view_.zones().size();
-  size_t nodes_total = view_.node_count();
+  json all = view_.nodes();
+  size_t nodes_total = all.size();
+  // Nodes already out of service (cordoned by an operator, tainted by a
+  // failure) count against max_node_fraction too: the cluster loses them all.
+  std::set<std::string> down;
+  for (const auto& n : all) {
+    const auto& spec = n.value("spec", json::object());
+    bool out = spec.value("unschedulable", false);
+    for (const auto& t : spec.value("taints", json::array()))
+      out = out || t.value("effect", "") == "NoExecute";
+    if (out) down.insert(n["metadata"].value("name", ""));
+  }
   std::lock_guard lock(mutex_);
   auto after = faulted_zones_;
   after.insert(zone);
   options_.guards.check_zones(after, zones_total);
   auto touched = touched_nodes_;
+  touched.insert(down.begin(), down.end());
   touched.insert(nodes.begin(), nodes.end());
   options_.guards.check_nodes(touched.size(), nodes_total);
   faulted_zones_ = after;
@@ -84,6 +97,7 @@ json Chaos::node_mutation(const std::string& action, const std::vector<std::stri
     if (!outcome.complete) throw std::runtime_error("undo incomplete: " + outcome.remaining.front());
     return {{"nodes", mine.size()}};
   }
+  auto in_flight = journal_.mutating();
   std::vector<JournalEntry> intents;
   for (const auto& n : nodes) intents.push_back({0, action, "node", "", n, "", "", "", -1, -1});
   auto ids = journal_.intend(std::move(intents));  // persisted before any mutation
@@ -150,9 +164,25 @@ json Chaos::uncordon_node(const std::string& node) { return node_mutation("cordo
 
 json Chaos::fail_zone(const std::string& zone) {
   auto nodes = zone_node_names(zone);
+  auto collateral = zone_failure_collateral(client_.list(res::kPods, "")["items"],
+                                            std::set<std::string>(nodes.begin(), nodes.end()), options_.guards);
+  if (!collateral.empty() && !options_.guards.allow_collateral) {
+    std::string list;
+    for (size_t i = 0; i < collateral.size() && i < 5; ++i) list += (i ? ", " : "") + collateral[i];
+    if (collateral.size() > 5) list += ", ...";
+    throw GuardError("guard: failing zone " + zone + " would evict " + std::to_string(collateral.size()) +
+                     " pod(s) outside guards.namespaces (" + list +
+                     "); set guards.allow_collateral: true to accept that");
+  }
   enter_zone(zone, nodes);
   auto result = node_mutation("taint", nodes, false);
-  if (on_fault_) on_fault_("fail " + zone);
+  if (!collateral.empty()) {
+    result["collateral"] = collateral;
+    for (const auto& p : collateral) log::warn("fail_zone " + zone + ": collateral eviction of " + p);
+  }
+  if (on_fault_)
+    on_fault_("fail " + zone +
+              (collateral.empty() ? "" : " (" + std::to_string(collateral.size()) + " pod(s) outside guards.namespaces evicted too)"));
   log::info("failed zone " + zone + " (NoExecute taint " + kFailureTaintKey + "): " + result.dump());
   return result;
 }
@@ -181,6 +211,30 @@ json Chaos::drain_node(const std::string& node, const DrainOptions& options) {
   return drain({node}, options);
 }
 
+namespace {
+
+bool uses_emptydir(const json& pod) {
+  for (const auto& v : pod.value("spec", json::object()).value("volumes", json::array()))
+    if (v.contains("emptyDir")) return true;
+  return false;
+}
+
+// The pod we meant (by UID) no longer exists: deleted, or replaced by a new
+// pod under the same name (a StatefulSet's).
+bool pod_gone(kube::Client& client, const std::string& ns, const std::string& name,
+              const std::string& uid) {
+  try {
+    return client.get(res::kPods, ns, name)["metadata"].value("uid", "") != uid;
+  } catch (const kube::ApiError& e) {
+    if (e.kind() == Kind::NotFound) return true;
+    throw;
+  }
+}
+
+}  // namespace
+
+// As kubectl drain does (pkg/drain): the filter chain, then every eligible
+// pod evicted in parallel under one deadline, then one wait for all of them.
 json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& options) {
   check_stop();
   std::set<std::string> on(nodes.begin(), nodes.end());
@@ -193,18 +247,31 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
     std::string ns = pod["metadata"].value("namespace", "");
     std::string phase = pod.value("status", json::object()).value("phase", "");
     std::string reason;
-    if (pod_terminating(pod)) reason = "already terminating";
-    else if (controller_kind(pod) == "DaemonSet") reason = "DaemonSet-managed";
-    else if (pod["metadata"].value("annotations", json::object()).contains("kubernetes.io/config.mirror")) reason = "mirror pod";
-    else if (phase == "Succeeded" || phase == "Failed") reason = "finished (" + phase + ")";
-    else if (!options_.guards.namespace_allowed(ns)) reason = "namespace not in guards.namespaces";
-    else if (controller_kind(pod).empty()) reason = "not managed by a controller (would be lost)";
+    if (pod_terminating(pod))
+      reason = "already terminating";
+    else if (controller_kind(pod) == "DaemonSet")
+      reason = "DaemonSet-managed";
+    else if (pod["metadata"]
+                 .value("annotations", json::object())
+                 .contains("kubernetes.io/config.mirror"))
+      reason = "mirror pod";
+    else if (phase == "Succeeded" || phase == "Failed")
+      reason = "finished (" + phase + ")";
+    else if (!options_.guards.namespace_allowed(ns))
+      reason = "namespace not in guards.namespaces";
+    else if (controller_kind(pod).empty())
+      reason = "not managed by a controller (would be lost)";
+    else if (uses_emptydir(pod) && !options.delete_emptydir_data)
+      reason =
+          "uses emptyDir (its data would be lost; drain option delete_emptydir_data = true evicts "
+          "it)";
     if (reason.empty()) {
       to_evict.push_back(pod);
     } else {
       skipped.push_back({{"pod", pod_ref(pod)}, {"reason", reason}});
     }
   }
+  auto in_flight = journal_.mutating();
   std::vector<JournalEntry> intents;
   for (const auto& p : to_evict)
     intents.push_back({0, "evict", "pod", p["metadata"].value("namespace", ""), p["metadata"].value("name", ""),
@@ -215,52 +282,74 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.timeout);
   std::vector<size_t> idx(to_evict.size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::vector<std::string> outcome(to_evict.size());
+  std::vector<char> gone(to_evict.size(), 0);
   std::atomic<int> refusals{0};
-  // All pods in parallel under one deadline; a PDB's 429 carries no
-  // Retry-After, so the retry loop lives here (as in kubectl's drain).
-  auto errors = parallel_for_each<size_t>(idx, std::max<size_t>(options_.concurrency, 1), [&](const size_t& i) {
-    const auto& pod = to_evict[i];
-    std::string ns = pod["metadata"].value("namespace", ""), name = pod["metadata"].value("name", "");
-    std::string uid = pod["metadata"].value("uid", "");
-    kube::DeleteOptions del;
-    del.grace_period_seconds = options.grace_seconds;
-    while (true) {
-      check_stop();
-      try {
-        client_.evict(ns, name, del);
-        journal_.update(ids[i], "applied", "", options_.clock());
-        break;
-      } catch (const kube::ApiError& e) {
-        if (e.kind() == Kind::NotFound) {
-          journal_.update(ids[i], "applied", "already gone", options_.clock());
-          outcome[i] = "gone";
-          return;
+  // 1. Evict every pod in parallel; a PDB's 429 carries no Retry-After, so
+  // the retry loop lives here (as in kubectl's drain). The UID precondition
+  // keeps a retry from evicting a replacement under the same name.
+  auto errors = parallel_for_each<size_t>(
+      idx, std::max<size_t>(options_.concurrency, 1), [&](const size_t& i) {
+        const auto& pod = to_evict[i];
+        std::string ns = pod["metadata"].value("namespace", ""),
+                    name = pod["metadata"].value("name", "");
+        std::string uid = pod["metadata"].value("uid", "");
+        kube::DeleteOptions del;
+        del.grace_period_seconds = options.grace_seconds;
+        del.precondition_uid = uid;
+        while (true) {
+          check_stop();
+          try {
+            client_.evict(ns, name, del);
+            journal_.update(ids[i], "applied", "", options_.clock());
+            return;
+          } catch (const kube::ApiError& e) {
+            // 404 or a failed UID precondition (409): gone only if the pod is.
+            if ((e.kind() == Kind::NotFound || e.kind() == Kind::Conflict) &&
+                pod_gone(client_, ns, name, uid)) {
+              journal_.update(ids[i], "skipped", "already gone");
+              gone[i] = 1;
+              return;
+            }
+            if (e.kind() == Kind::NotFound)
+              throw std::runtime_error(
+                  "the eviction API answered 404 but the pod is still there: " +
+                  std::string(e.what()));
+            // 409 otherwise: evictions raced on the PDB status; it did not happen.
+            if (e.kind() != Kind::TooManyRequests && e.kind() != Kind::Conflict) throw;
+            ++refusals;
+            if (std::chrono::steady_clock::now() > deadline)
+              throw std::runtime_error(
+                  "eviction still refused by a PodDisruptionBudget at the drain timeout");
+            std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(
+                1000 * std::clamp(e.retry_after_seconds().value_or(1.0), 0.2, 5.0))));
+          }
         }
-        // 409: evictions raced on the PDB status; the eviction did not happen.
-        if (e.kind() != Kind::TooManyRequests && e.kind() != Kind::Conflict) throw;
-        ++refusals;
-        if (std::chrono::steady_clock::now() > deadline)
-          throw std::runtime_error("eviction still refused by a PodDisruptionBudget at the drain timeout");
-        std::this_thread::sleep_for(std::chrono::milliseconds(
-            static_cast<int>(1000 * std::clamp(e.retry_after_seconds().value_or(1.0), 0.2, 5.0))));
-      }
-    }
-    // Wait until the pod is gone (or replaced under the same name).
-    while (std::chrono::steady_clock::now() < deadline) {
+      });
+  // 2. Wait for every evicted pod to be gone, under the same deadline.
+  std::vector<size_t> waiting;
+  for (size_t i = 0; i < to_evict.size(); ++i)
+    if (!errors[i] && !gone[i]) waiting.push_back(i);
+  std::optional<std::string> wait_error;
+  try {
+    while (!waiting.empty()) {
       check_stop();
-      try {
-        auto p = client_.get(res::kPods, ns, name);
-        if (p["metadata"].value("uid", "") != uid) break;
-      } catch (const kube::ApiError& e) {
-        if (e.kind() == Kind::NotFound) break;
-        throw;
+      std::vector<size_t> still;
+      for (size_t i : waiting) {
+        const auto& m = to_evict[i]["metadata"];
+        if (!pod_gone(client_, m.value("namespace", ""), m.value("name", ""), m.value("uid", "")))
+          still.push_back(i);
+        else
+          gone[i] = 1;
       }
+      waiting = std::move(still);
+      if (waiting.empty() || std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
-    outcome[i] = "evicted";
-  });
-  json evicted = json::array(), failed = json::array();
+  } catch (const AbortedError&) {
+    journal_.persist();
+    throw;
+  }
+  json evicted = json::array(), failed = json::array(), not_gone = json::array();
   for (size_t i = 0; i < to_evict.size(); ++i) {
     if (errors[i]) {
       try {
@@ -272,18 +361,31 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
         journal_.update(ids[i], "failed", e.what());
         failed.push_back({{"pod", pod_ref(to_evict[i])}, {"error", e.what()}});
       }
-    } else {
+    } else if (gone[i]) {
       evicted.push_back(pod_ref(to_evict[i]));
+    } else {
+      journal_.update(ids[i], "applied", "evicted, not gone at the drain timeout");
+      not_gone.push_back(pod_ref(to_evict[i]));
     }
   }
   journal_.persist();
-  for (const auto& s : skipped) log::info("drain: skipped " + s["pod"].get<std::string>() + ": " + s["reason"].get<std::string>());
-  return {{"evicted", evicted}, {"skipped", skipped}, {"failed", failed}, {"pdb_refusals", refusals.load()}};
+  for (const auto& s : skipped)
+    log::info("drain: skipped " + s["pod"].get<std::string>() + ": " +
+              s["reason"].get<std::string>());
+  for (const auto& p : not_gone)
+    log::warn("drain: " + p.get<std::string>() +
+              " was evicted but is not gone at the drain timeout");
+  return {{"evicted", evicted},
+          {"skipped", skipped},
+          {"failed", failed},
+          {"not_gone", not_gone},
+          {"pdb_refusals", refusals.load()}};
 }
 
 json Chaos::delete_pods(const std::string& action, const std::vector<json>& pods, std::optional<int64_t> grace) {
   check_stop();
   for (const auto& p : pods) options_.guards.check_namespace(p["metadata"].value("namespace", ""));
+  auto in_flight = journal_.mutating();
   std::vector<JournalEntry> intents;
   for (const auto& p : pods)
     intents.push_back({0, action, "pod", p["metadata"].value("namespace", ""), p["metadata"].value("name", ""),
@@ -291,6 +393,9 @@ json Chaos::delete_pods(const std::string& action, const std::vector<json>& pods
   auto ids = journal_.intend(std::move(intents));
   std::vector<size_t> idx(pods.size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  // A pod already gone (404) or replaced under its name (409 on the UID
+  // precondition) was not killed by us: it is not counted as killed.
+  std::vector<char> not_ours(pods.size(), 0);
   auto errors = parallel_for_each<size_t>(idx, options_.concurrency, [&](const size_t& i) {
     kube::DeleteOptions del;
     del.grace_period_seconds = grace;
@@ -299,6 +404,10 @@ json Chaos::delete_pods(const std::string& action, const std::vector<json>& pods
       client_.remove(res::kPods, pods[i]["metadata"].value("namespace", ""), pods[i]["metadata"].value("name", ""), del);
     } catch (const kube::ApiError& e) {
       if (e.kind() != Kind::NotFound && e.kind() != Kind::Conflict) throw;
+      not_ours[i] = 1;
+      journal_.update(ids[i], "skipped",
+                      e.kind() == Kind::NotFound ? "already gone" : "replaced before the kill");
+      return;
     }
     journal_.update(ids[i], "applied", "", options_.clock());
   });
@@ -306,7 +415,7 @@ json Chaos::delete_pods(const std::string& action, const std::vector<json>& pods
   std::string first_error;
   for (size_t i = 0; i < pods.size(); ++i) {
     if (!errors[i]) {
-      killed.push_back(pods[i]["metadata"].value("name", ""));
+      if (!not_ours[i]) killed.push_back(pods[i]["metadata"].value("name", ""));
       continue;
     }
     try {
@@ -337,17 +446,31 @@ json Chaos::kill_pods(const KillOptions& o) {
   // Which pods die is random, but reproducible from the run id (in the report).
   std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(options_.run_id)));
   std::shuffle(candidates.begin(), candidates.end(), rng);
+  const size_t matched = candidates.size();
   size_t n = 1;
   if (o.count) n = static_cast<size_t>(std::max(0, *o.count));
-  if (o.percent) n = static_cast<size_t>(std::ceil(*o.percent / 100.0 * static_cast<double>(candidates.size())));
-  candidates.resize(std::min(n, candidates.size()));
+  if (o.percent)
+    n = static_cast<size_t>(std::ceil(*o.percent / 100.0 * static_cast<double>(matched)));
+  // Asking for more than there is, or for every replica, is a typo or an
+  // outage, not a drill: refused unless the script says so.
+  if (!o.allow_all && o.count && n > matched)
+    throw GuardError("chaos.kill_pods: count " + std::to_string(n) + " is more than the " +
+                     std::to_string(matched) + " matching pod(s) (selector \"" + o.selector +
+                     "\"); set allow_all = true to kill them all");
+  if (!o.allow_all && matched > 0 && n >= matched)
+    throw GuardError("chaos.kill_pods: killing " + std::to_string(n) + " of " +
+                     std::to_string(matched) +
+                     " matching pod(s) would take every replica; set allow_all = true to allow it");
+  candidates.resize(std::min(n, matched));
   if (!o.zone.empty()) {
     std::lock_guard lock(mutex_);
     ever_faulted_.insert(o.zone);
   }
   json killed = delete_pods("delete", candidates, o.grace_seconds);
-  if (on_fault_) on_fault_("kill " + std::to_string(killed.size()) + " pod(s)");
-  return {{"killed", killed}};
+  if (on_fault_)
+    on_fault_("kill " + std::to_string(killed.size()) + " of " + std::to_string(matched) +
+              " matching pod(s)");
+  return {{"killed", killed}, {"matched", matched}};
 }
 
 json Chaos::violate_pdb(const std::string& ns, const std::string& name, int by, std::optional<int64_t> grace) {
@@ -392,7 +515,17 @@ json Chaos::violate_pdb(const std::string& ns, const std::string& name, int by, 
 
 RollbackOutcome Chaos::rollback(std::chrono::seconds deadline) {
   auto entries = journal_.entries();
-  auto outcome = rollback_entries(client_, options_.run_id, entries, options_.clock, deadline, options_.concurrency);
+  auto persist_round = [&] {
+    for (const auto& e : entries) journal_.update(e.id, e.state, e.note, e.t_reverted);
+    try {
+      journal_.persist();
+    } catch (const std::exception& ex) {
+      // The nodes carry their own annotations; the next round tries again.
+      log::warn(std::string("rollback: persisting the journal failed: ") + ex.what());
+    }
+  };
+  auto outcome = rollback_entries(client_, options_.run_id, entries, options_.clock, deadline,
+                                  options_.concurrency, {}, persist_round);
   for (const auto& e : entries) journal_.update(e.id, e.state, e.note, e.t_reverted);
   {
     std::lock_guard lock(mutex_);

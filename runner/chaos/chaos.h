@@ -27,13 +27,14 @@ struct ChaosOptions {
   std::string run_id;
   Guards guards;
   std::function<double()> clock = [] { return 0.0; };  // seconds since run start
-  std::stop_token stop;      // abort: long operations return early
+  std::stop_token stop;                                // abort: long operations return early
   size_t concurrency = 32;
 };
 
 struct DrainOptions {
   std::chrono::duration<double> timeout{120};
   std::optional<int64_t> grace_seconds;  // default: each pod's own
+  bool delete_emptydir_data = false;     // kubectl drain --delete-emptydir-data
 };
 
 struct KillOptions {
@@ -44,6 +45,7 @@ struct KillOptions {
   std::optional<int> count;
   std::optional<double> percent;  // 0..100
   std::optional<int64_t> grace_seconds;
+  bool allow_all = false;  // a count over the matching pods, or every replica
 };
 
 class Chaos {
@@ -59,7 +61,8 @@ class Chaos {
   json drain_zone(const std::string& zone, const DrainOptions& options);
   json drain_node(const std::string& node, const DrainOptions& options);
   json kill_pods(const KillOptions& options);
-  json violate_pdb(const std::string& ns, const std::string& pdb, int by, std::optional<int64_t> grace);
+  json violate_pdb(const std::string& ns, const std::string& pdb, int by,
+                   std::optional<int64_t> grace);
   json fail_zone(const std::string& zone);
   json restore_zone(const std::string& zone);
 
@@ -74,7 +77,8 @@ class Chaos {
  private:
   json node_mutation(const std::string& action, const std::vector<std::string>& nodes, bool undo);
   json drain(const std::vector<std::string>& nodes, const DrainOptions& options);
-  json delete_pods(const std::string& action, const std::vector<json>& pods, std::optional<int64_t> grace);
+  json delete_pods(const std::string& action, const std::vector<json>& pods,
+                   std::optional<int64_t> grace);
   void enter_zone(const std::string& zone, const std::vector<std::string>& nodes);
   void leave_zone(const std::string& zone);
   std::vector<std::string> zone_node_names(const std::string& zone);

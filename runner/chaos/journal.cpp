@@ -34,9 +34,23 @@ Journal::Journal(kube::Client client, std::string state_namespace, std::string r
       name_("faultline-journal-" + run_id_),
       meta_(std::move(meta)) {}
 
+// A ConfigMap holds at most 1 MiB. Past kMaxJournalBytes the stored copy
+// keeps every node entry (what recovery undoes) and only counts the pod
+// entries (evictions and deletions cannot be undone; the run's report lists
+// them from memory): a big drain must not make every later write fail.
+constexpr size_t kMaxJournalBytes = 512u << 10;
+
 json Journal::body() const {
   json entries = json::array();
   for (const auto& e : entries_) entries.push_back(e);
+  size_t omitted = 0;
+  if (entries.dump().size() > kMaxJournalBytes) {
+    entries = json::array();
+    for (const auto& e : entries_) {
+      if (e.kind == "pod") ++omitted;
+      else entries.push_back(e);
+    }
+  }
   return json{{"apiVersion", "v1"},
               {"kind", "ConfigMap"},
               {"metadata",
@@ -44,7 +58,11 @@ json Journal::body() const {
                 {"namespace", ns_},
                 {"labels", {{kManagedByLabel, "faultline"}, {kJournalLabel, "true"}}},
                 {"annotations", {{kRunAnnotation, run_id_}}}}},
-              {"data", {{"run", run_id_}, {"meta", meta_.dump()}, {"entries", entries.dump()}}}};
+              {"data",
+               {{"run", run_id_},
+                {"meta", meta_.dump()},
+                {"entries", entries.dump()},
+                {"pod_entries_omitted", std::to_string(omitted)}}}};
 }
 
 void ensure_namespace(kube::Client& client, const std::string& ns) {
@@ -78,7 +96,22 @@ void Journal::write_locked() {
   }
 }
 
+std::shared_lock<std::shared_timed_mutex> Journal::mutating() {
+  std::shared_lock lock(in_flight_);
+  if (closed_) throw MutationsClosed("no new fault: the run is rolling back");
+  if (gate_) gate_();
+  return lock;
+}
+
+bool Journal::close_mutations(std::chrono::milliseconds wait) {
+  closed_ = true;
+  std::unique_lock lock(in_flight_, std::defer_lock);
+  return lock.try_lock_for(wait);
+}
+
 std::vector<int> Journal::intend(std::vector<JournalEntry> entries) {
+  if (closed_) throw MutationsClosed("no new fault: the run is rolling back");
+  if (gate_) gate_();
   std::lock_guard lock(mutex_);
   std::vector<int> ids;
   for (auto& e : entries) {

@@ -7,7 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <mutex>
+#include <shared_mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,9 +31,9 @@ inline constexpr const char* kFailureTaintKey = "faultline.io/zone-failure";
 
 struct JournalEntry {
   int id = 0;
-  std::string action;     // cordon | taint | evict | delete
-  std::string kind;       // node | pod
-  std::string ns;         // pods only
+  std::string action;  // cordon | taint | evict | delete
+  std::string kind;    // node | pod
+  std::string ns;      // pods only
   std::string name;
   std::string uid;
   std::string state;      // intended | applied | skipped | reverted | failed | not_reversible
@@ -50,6 +55,18 @@ class Journal {
 
   // Creates the run's ConfigMap (and the namespace if missing). Throws ApiError.
   void open();
+  // Called first by every intend(): throws when no mutation may be made now
+  // (the drill lock is not valid, the run is rolling back). The one place
+  // every mutation passes through before it is made.
+  void set_gate(std::function<void()> gate) { gate_ = std::move(gate); }
+  // Held (shared) by a fault from before its intend() until its requests
+  // are done; throws (through the gate, or MutationsClosed) when no mutation
+  // may start. close_mutations() refuses new ones and waits up to `wait` for
+  // those in flight, so rollback never races a fault still being applied
+  // (a script abandoned mid-call after a stop). Returns false if some were
+  // still in flight.
+  std::shared_lock<std::shared_timed_mutex> mutating();
+  bool close_mutations(std::chrono::milliseconds wait);
   // Appends entries as "intended" and persists them before returning; the
   // caller mutates only after this returns. Returns their ids.
   std::vector<int> intend(std::vector<JournalEntry> entries);
@@ -73,7 +90,8 @@ class Journal {
   };
   static std::vector<Stored> list(kube::Client& client, const std::string& state_namespace);
   static void save(kube::Client& client, const std::string& state_namespace, const Stored& stored);
-  static void remove(kube::Client& client, const std::string& state_namespace, const std::string& name);
+  static void remove(kube::Client& client, const std::string& state_namespace,
+                     const std::string& name);
 
  private:
   json body() const;  // the ConfigMap
@@ -85,6 +103,15 @@ class Journal {
   mutable std::mutex mutex_;
   std::vector<JournalEntry> entries_;
   bool created_ = false;
+  std::function<void()> gate_;
+  std::shared_timed_mutex in_flight_;
+  std::atomic<bool> closed_{false};
+};
+
+// No mutation may start: the run is rolling back.
+class MutationsClosed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace faultline::chaos

@@ -61,8 +61,11 @@ NodeChange uncordon_node(kube::Client& client, const std::string& node, const st
 NodeChange taint_node(kube::Client& client, const std::string& node, const std::string& run_id) {
   return modify(client, node, [&](const json& n, json& patch) {
     json taints = n.value("spec", json::object()).value("taints", json::array());
+    // Ours is key AND effect: someone's faultline.io/zone-failure:NoSchedule
+    // does not evict anything, so it does not fail the node.
     for (const auto& t : taints)
-      if (t.value("key", "") == kFailureTaintKey) return false;
+      if (t.value("key", "") == kFailureTaintKey && t.value("effect", "") == "NoExecute")
+        return false;
     taints.push_back({{"key", kFailureTaintKey}, {"value", run_id}, {"effect", "NoExecute"}});
     patch = {{"spec", {{"taints", taints}}},
              {"metadata", {{"annotations", {{kTaintedAnnotation, run_id}}}}}};
@@ -75,7 +78,8 @@ NodeChange untaint_node(kube::Client& client, const std::string& node, const std
     json kept = json::array();
     bool found = false;
     for (const auto& t : n.value("spec", json::object()).value("taints", json::array())) {
-      if (t.value("key", "") == kFailureTaintKey && t.value("value", "") == run_id) {
+      if (t.value("key", "") == kFailureTaintKey && t.value("effect", "") == "NoExecute" &&
+          t.value("value", "") == run_id) {
         found = true;
       } else {
         kept.push_back(t);

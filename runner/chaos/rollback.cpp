@@ -1,5 +1,9 @@
 #include "runner/chaos/rollback.h"
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "runner/chaos/node_faults.h"
@@ -34,8 +38,9 @@ std::string undo(kube::Client& client, const std::string& run_id, const JournalE
 
 RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id,
                                  std::vector<JournalEntry>& entries,
-                                 const std::function<double()>& clock, std::chrono::seconds deadline,
-                                 size_t concurrency) {
+                                 const std::function<double()>& clock,
+                                 std::chrono::seconds deadline, size_t concurrency,
+                                 std::stop_token stop, const std::function<void()>& after_round) {
   auto until = std::chrono::steady_clock::now() + deadline;
   std::vector<size_t> pending;
   for (size_t i = entries.size(); i-- > 0;)
@@ -44,9 +49,16 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
   std::vector<std::string> last_error(entries.size());
   auto backoff = std::chrono::milliseconds(200);
   while (!pending.empty()) {
+    // Every request ends by the deadline: one undo's retries cannot carry
+    // the rollback past the Job's grace period (and into its SIGKILL).
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds(0)) break;
+    const auto& config = client.config();
+    kube::Client bounded = client.urgent(std::min(config.request_timeout, left),
+                                         left >= std::chrono::seconds(30) ? config.max_retries : 0);
     auto errors = parallel_for_each<size_t>(pending, concurrency, [&](const size_t& i) {
       auto& e = entries[i];
-      e.state = undo(client, run_id, e);
+      e.state = undo(bounded, run_id, e);
       e.t_reverted = clock();
     });
     std::vector<size_t> failed;
@@ -60,10 +72,16 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
       failed.push_back(pending[k]);
     }
     pending = std::move(failed);
-    if (pending.empty() || std::chrono::steady_clock::now() + backoff > until) break;
+    if (after_round) after_round();  // the journal reflects every round
+    if (pending.empty() || std::chrono::steady_clock::now() + backoff > until ||
+        stop.stop_requested())
+      break;
     log::warn("rollback: " + std::to_string(pending.size()) + " undo(s) failed, retrying in " +
               std::to_string(backoff.count()) + "ms: " + last_error[pending.front()]);
-    std::this_thread::sleep_for(backoff);
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lk(m);
+    cv.wait_for(lk, stop, backoff, [] { return false; });
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
   RollbackOutcome outcome;
@@ -77,16 +95,25 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
   return outcome;
 }
 
-RecoveryReport recover_all(kube::Client& client, const std::string& state_namespace,
-                           const std::string& skip_run, std::chrono::seconds deadline,
-                           size_t concurrency) {
+namespace {
+// Which runs a recovery is for.
+using RunFilter = std::function<bool(const std::string& run)>;
+
+RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
+                       const RunFilter& wanted, std::chrono::seconds deadline, size_t concurrency,
+                       std::stop_token stop = {}) {
   RecoveryReport report;
   auto zero = [] { return 0.0; };
   for (auto& stored : Journal::list(client, state_namespace)) {
-    if (stored.run_id == skip_run) continue;
+    if (!wanted(stored.run_id)) continue;
+    if (stop.stop_requested()) {
+      report.remaining.push_back("journal " + stored.name + ": not rolled back (stopped)");
+      continue;
+    }
     ++report.journals_found;
     log::info("recover: rolling back journal " + stored.name + " of run " + stored.run_id);
-    auto outcome = rollback_entries(client, stored.run_id, stored.entries, zero, deadline, concurrency);
+    auto outcome =
+        rollback_entries(client, stored.run_id, stored.entries, zero, deadline, concurrency, stop);
     if (outcome.complete) {
       Journal::remove(client, state_namespace, stored.name);
       ++report.journals_cleared;
@@ -95,15 +122,19 @@ RecoveryReport recover_all(kube::Client& client, const std::string& state_namesp
       for (auto& r : outcome.remaining) report.remaining.push_back(r);
     }
   }
-  // Nodes are their own journal too: a node annotated by a run that is not
-  // the live one is put back even if its journal is gone.
+  if (stop.stop_requested()) {
+    report.remaining.push_back("annotated nodes: not swept (stopped)");
+    return report;
+  }
+  // Nodes are their own journal too: a node annotated by a wanted run is put
+  // back even if its journal is gone.
   json nodes = client.list(res::kNodes, "")["items"];
   for (const auto& n : nodes) {
     const auto& ann = n["metadata"].value("annotations", json::object());
     std::string name = n["metadata"].value("name", "");
     for (const char* key : {kCordonedAnnotation, kTaintedAnnotation}) {
       std::string run = ann.value(key, "");
-      if (run.empty() || run == skip_run) continue;
+      if (!wanted(run)) continue;
       try {
         auto change = std::string(key) == kCordonedAnnotation ? uncordon_node(client, name, run)
                                                                : untaint_node(client, name, run);
@@ -114,6 +145,32 @@ RecoveryReport recover_all(kube::Client& client, const std::string& state_namesp
     }
   }
   return report;
+}
+}  // namespace
+
+RecoveryReport recover_all(kube::Client& client, const std::string& state_namespace,
+                           const std::string& skip_run, std::chrono::seconds deadline,
+                           size_t concurrency, std::stop_token stop) {
+  RunFilter wanted = [&](const std::string& run) { return !run.empty() && run != skip_run; };
+  return recover(client, state_namespace, wanted, deadline, concurrency, stop);
+}
+
+RecoveryReport recover_run(kube::Client& client, const std::string& state_namespace,
+                           const std::string& run_id, std::chrono::seconds deadline,
+                           size_t concurrency) {
+  RunFilter wanted = [&](const std::string& run) { return !run.empty() && run == run_id; };
+  return recover(client, state_namespace, wanted, deadline, concurrency);
+}
+
+RecoveryReport recover_journaled(kube::Client& client, const std::string& state_namespace,
+                                 const std::string& skip_run, std::chrono::seconds deadline,
+                                 size_t concurrency) {
+  std::set<std::string> runs;
+  for (const auto& stored : Journal::list(client, state_namespace))
+    if (!stored.run_id.empty() && stored.run_id != skip_run) runs.insert(stored.run_id);
+  if (runs.empty()) return {};
+  RunFilter wanted = [&](const std::string& run) { return runs.count(run) > 0; };
+  return recover(client, state_namespace, wanted, deadline, concurrency);
 }
 
 }  // namespace faultline::chaos

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -19,17 +20,22 @@ struct RollbackOutcome {
   std::vector<std::string> remaining;  // "node/zone-a-1: cordon not undone: <error>"
 };
 
-// Undoes entries (newest first), updating their states in place. Failed
-// undos are retried with backoff until `deadline` has passed.
+// Undoes entries (newest first), updating their states in place; each
+// request is capped by the time left, and after_round runs after every round
+// (to persist the journal). Failed
+// undos are retried with backoff until `deadline` has passed or `stop` is
+// requested (`faultline recover` on SIGTERM: what is left stays journaled).
 RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id,
                                  std::vector<JournalEntry>& entries,
                                  const std::function<double()>& clock,
-                                 std::chrono::seconds deadline, size_t concurrency);
+                                 std::chrono::seconds deadline, size_t concurrency,
+                                 std::stop_token stop = {},
+                                 const std::function<void()>& after_round = {});
 
 struct RecoveryReport {
   int journals_found = 0;
   int journals_cleared = 0;
-  int nodes_swept = 0;       // annotated nodes restored without a journal entry
+  int nodes_swept = 0;  // annotated nodes restored without a journal entry
   std::vector<std::string> remaining;
   bool complete() const { return remaining.empty(); }
 };
@@ -39,6 +45,21 @@ struct RecoveryReport {
 // holding the drill lock.
 RecoveryReport recover_all(kube::Client& client, const std::string& state_namespace,
                            const std::string& skip_run, std::chrono::seconds deadline,
+                           size_t concurrency, std::stop_token stop = {});
+
+// What one run left, and nothing else: its journals in state_namespace and
+// the nodes annotated with its run id. Used when we took the lock over from
+// that run's holder: other runs' marks are not the stale holder's to give up.
+RecoveryReport recover_run(kube::Client& client, const std::string& state_namespace,
+                           const std::string& run_id, std::chrono::seconds deadline,
                            size_t concurrency);
+
+// Every run with a journal in state_namespace but skip_run: its journal and
+// the nodes annotated with its id. What the next `run` undoes before it
+// starts; a node annotated by a run with no journal is left to `faultline
+// recover` (an operator's decision).
+RecoveryReport recover_journaled(kube::Client& client, const std::string& state_namespace,
+                                 const std::string& skip_run, std::chrono::seconds deadline,
+                                 size_t concurrency);
 
 }  // namespace faultline::chaos

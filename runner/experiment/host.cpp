@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <thread>
@@ -195,10 +196,11 @@ class DisruptionScope {
 }  // namespace
 
 static chaos::DrainOptions drain_options(const json& options, const std::string& fn) {
-  Options o(options, fn, {"timeout", "grace"});
+  Options o(options, fn, {"timeout", "grace", "delete_emptydir_data"});
   chaos::DrainOptions d;
   if (auto t = o.seconds("timeout")) d.timeout = std::chrono::duration<double>(*t);
   if (auto g = o.integer("grace")) d.grace_seconds = *g;
+  d.delete_emptydir_data = o.boolean("delete_emptydir_data").value_or(false);
   return d;
 }
 
@@ -223,7 +225,8 @@ json ScriptHost::drain_node(const std::string& node, const json& options) {
 }
 
 json ScriptHost::kill_pods(const json& options) {
-  Options o(options, "chaos.kill_pods", {"selector", "namespace", "zone", "node", "count", "percent", "grace"});
+  Options o(options, "chaos.kill_pods",
+            {"selector", "namespace", "zone", "node", "count", "percent", "grace", "allow_all"});
   chaos::KillOptions k;
   k.ns = o.str("namespace", experiment_.target.namespace_);
   k.selector = o.str("selector", experiment_.target.selector);
@@ -236,6 +239,7 @@ json ScriptHost::kill_pods(const json& options) {
   }
   if (k.count && k.percent) throw HostError("chaos.kill_pods: give count or percent, not both");
   if (auto g = o.integer("grace")) k.grace_seconds = *g;
+  k.allow_all = o.boolean("allow_all").value_or(false);
   return guarded("chaos.kill_pods", [&] {
     auto r = chaos_.kill_pods(k);
     fault_started(k.zone);
@@ -355,9 +359,13 @@ void ScriptHost::sleep(double seconds) {
 // ---- probe ---------------------------------------------------------------
 
 namespace {
-size_t collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
+// The body is not kept: a probe answers ok/status/latency only.
+size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+// Ends the transfer once the run is stopped (curl checks about once a second
+// and on every chunk).
+int stop_transfer(void* stop, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::stop_token*>(stop)->stop_requested() ? 1 : 0;
 }
 }  // namespace
 
@@ -365,21 +373,29 @@ json ScriptHost::probe_http(const json& options) {
   Options o(options, "probe.http", {"url", "timeout", "expect_status"});
   std::string url = o.str("url");
   if (url.empty()) throw HostError("probe.http: option \"url\" is required");
-  double timeout = o.seconds("timeout").value_or(2);
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    throw HostError("probe.http: option \"url\" must be an http:// or https:// URL (got \"" + url.substr(0, 64) + "\")");
+  // 0 would mean "no timeout" to curl: clamp to [100ms, 60s].
+  double timeout = std::clamp(o.seconds("timeout").value_or(2), 0.1, 60.0);
   long expect = o.integer("expect_status").value_or(0);
+  std::stop_token stop = run_.stop_token();
   CURL* curl = curl_easy_init();
-  std::string body;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout * 1000));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stop_transfer);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &stop);
   auto start = std::chrono::steady_clock::now();
   CURLcode rc = curl_easy_perform(curl);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(curl);
+  if (stop.stop_requested()) throw AbortedError("run aborted: " + run_.stop_reason());
   if (rc != CURLE_OK) return {{"ok", false}, {"status", 0}, {"latency_ms", ms}, {"error", curl_easy_strerror(rc)}};
   bool ok = expect ? status == expect : (status >= 200 && status < 400);
   json r = {{"ok", ok}, {"status", status}, {"latency_ms", ms}};
@@ -402,7 +418,7 @@ json ScriptHost::probe_query(const json& options) {
 // ---- log -----------------------------------------------------------------
 
 void ScriptHost::log(const std::string& level, const std::string& message, const std::string& where) {
-  std::string line = where + " " + message;
+  std::string line = RunContext::bounded_line(where + " " + message);
   char t[32];
   std::snprintf(t, sizeof t, "%.1fs", run_.now());
   run_.add_log(std::string(t) + " " + level + " " + line);

@@ -40,6 +40,13 @@ std::optional<double> Options::seconds(const std::string& key) const {
   fail(key, "a duration (\"90s\", \"2m\") or a number of seconds");
 }
 
+std::optional<bool> Options::boolean(const std::string& key) const {
+  if (!has(key)) return std::nullopt;
+  const auto& v = value_[key];
+  if (v.is_boolean()) return v.get<bool>();
+  fail(key, "true or false");
+}
+
 std::optional<long long> Options::integer(const std::string& key) const {
   if (!has(key)) return std::nullopt;
   const auto& v = value_[key];

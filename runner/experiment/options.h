@@ -19,6 +19,7 @@ class Options {
   std::optional<double> seconds(const std::string& key) const;  // "90s" or 90
   std::optional<long long> integer(const std::string& key) const;
   std::optional<double> number(const std::string& key) const;
+  std::optional<bool> boolean(const std::string& key) const;
 
  private:
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const;

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 
+#include "runner/chaos/collateral.h"
 #include "runner/chaos/cluster_view.h"
 #include "runner/chaos/selector.h"
 #include "runner/common/error.h"
@@ -95,6 +96,17 @@ int plan(const std::string& file, const CommonOptions& options) {
     std::cout << "; " << displaced << " target pods displaced; other zones: " << free_slots << " pod slots, "
               << free_cpu << " CPU free → " << (fits ? "capacity OK" : "NOT ENOUGH CAPACITY") << "\n";
     if (!fits) verdict = kSloFailed;
+    // fail_zone's NoExecute taint evicts these too (see chaos/collateral.h).
+    auto collateral = chaos::zone_failure_collateral(
+        all_pods, std::set<std::string>(zone_nodes.begin(), zone_nodes.end()), e.guards);
+    if (!collateral.empty()) {
+      std::cout << "  if failed (chaos.fail_zone): " << collateral.size()
+                << " pod(s) outside guards.namespaces would be evicted too"
+                << (e.guards.allow_collateral ? " (guards.allow_collateral: true)" : " — refused unless guards.allow_collateral: true")
+                << ":";
+      for (size_t i = 0; i < collateral.size() && i < 20; ++i) std::cout << " " << collateral[i];
+      std::cout << (collateral.size() > 20 ? " ...\n" : "\n");
+    }
   }
   std::cout << "guards: max_zones " << e.guards.max_zones << ", max_node_fraction " << e.guards.max_node_fraction
             << ", namespaces";

@@ -45,21 +45,55 @@ class RunContext {
     return {phase_, waiting_on_};
   }
 
+  // What the run keeps for the report is bounded (the Lua memory cap does not
+  // see it: log.info(string.rep("x", 32 << 20)) in a loop would grow it until
+  // the runner is OOM-killed mid-drill): lines are cut at kMaxLogLine bytes,
+  // the log stops at kMaxLogBytes, markers at kMaxMarkers; log() and
+  // markers() then end with a line/marker saying what was dropped.
+  static constexpr size_t kMaxLogLine = 4096;
+  static constexpr size_t kMaxLogBytes = 1u << 20;
+  static constexpr size_t kMaxMarkers = 10000;
+
+  // `line` cut to kMaxLogLine, saying how much was cut.
+  static std::string bounded_line(const std::string& line) {
+    if (line.size() <= kMaxLogLine) return line;
+    return line.substr(0, kMaxLogLine) + "... [" + std::to_string(line.size() - kMaxLogLine) +
+           " bytes cut]";
+  }
   void add_log(const std::string& line) {
+    std::string kept = bounded_line(line);
     std::lock_guard lock(mutex_);
-    log_.push_back(line);
+    if (log_bytes_ + kept.size() > kMaxLogBytes) {
+      ++log_dropped_;
+      return;
+    }
+    log_bytes_ += kept.size();
+    log_.push_back(std::move(kept));
   }
   void add_marker(const std::string& kind, const std::string& label) {
     std::lock_guard lock(mutex_);
-    markers_.push_back({now(), kind, label});
+    if (markers_.size() >= kMaxMarkers) {
+      ++markers_dropped_;
+      return;
+    }
+    markers_.push_back({now(), kind, bounded_line(label)});
   }
   std::vector<std::string> log() const {
     std::lock_guard lock(mutex_);
-    return log_;
+    auto out = log_;
+    if (log_dropped_ > 0)
+      out.push_back("[log truncated: " + std::to_string(log_dropped_) + " line(s) dropped past " +
+                    std::to_string(kMaxLogBytes >> 20) + " MiB]");
+    return out;
   }
   std::vector<reports::Marker> markers() const {
     std::lock_guard lock(mutex_);
-    return markers_;
+    auto out = markers_;
+    if (markers_dropped_ > 0)
+      out.push_back({now(), "phase",
+                     "markers truncated: " + std::to_string(markers_dropped_) + " dropped past " +
+                         std::to_string(kMaxMarkers)});
+    return out;
   }
 
  private:
@@ -69,6 +103,7 @@ class RunContext {
   std::string stop_reason_, phase_, waiting_on_;
   std::vector<std::string> log_;
   std::vector<reports::Marker> markers_;
+  size_t log_bytes_ = 0, log_dropped_ = 0, markers_dropped_ = 0;
 };
 
 }  // namespace faultline::experiment

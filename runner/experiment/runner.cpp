@@ -7,7 +7,9 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -22,6 +24,7 @@
 #include "runner/experiment/events.h"
 #include "runner/experiment/host.h"
 #include "runner/experiment/run_context.h"
+#include "runner/experiment/script_thread.h"
 #include "runner/experiment/signals.h"
 #include "runner/experiment/spec.h"
 #include "runner/kube/client.h"
@@ -36,6 +39,11 @@ namespace faultline::experiment {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+
+// How long a stopped script may take to return before rollback goes ahead
+// without it. The count hook sees a stop within a thousand instructions, a
+// host call within one request; only a single long C call takes longer.
+constexpr std::chrono::milliseconds kScriptGrace{3000};
 
 std::string resolve_scripts_dir(const std::string& experiment_file, const std::string& flag) {
   if (!flag.empty()) return flag;
@@ -164,10 +172,16 @@ int finish(reports::RunRecord& rec, const RunOptions& o, RunContext& run, report
 int run(const RunOptions& o) {
   std::unique_ptr<script::LuaHost> lua;
   Experiment e = load(o.experiment_file, o, nullptr, lua);  // InputError → exit 2 (main)
-  kube::Client client(kube::load_config(o.kube));            // InputError → exit 2
+  try {
+    e.guards.check_target(e.target.namespace_);
+  } catch (const GuardError& g) {
+    throw InputError(o.experiment_file + ": spec.target.namespace: " + g.what());
+  }
+  kube::Client client(kube::load_config(o.kube));  // InputError → exit 2
 
   RunContext run;
   on_signal([&run](const std::string& sig) { run.request_stop(sig); });
+  SignalScope signals;  // every return: the callback must not outlive `run`
   reports::RunRecord rec;
   rec.faultline_version = FAULTLINE_VERSION;
   rec.run_id = make_run_id(e.name);
@@ -211,19 +225,29 @@ int run(const RunOptions& o) {
 
   phases.begin("lock");
   chaos::RunLock lock(client, o.state_namespace, rec.run_id + chaos::local_holder_suffix());
+  // A lost lock stops the drill at once: abort → rollback → exit 3.
+  lock.on_lost([&run](const std::string& why) { run.request_stop(why); });
   try {
-    std::vector<std::string> leftovers;
-    auto take_over = [&](const std::string&) {
-      auto report = chaos::recover_all(client, o.state_namespace, rec.run_id, std::chrono::seconds(120), 32);
+    chaos::ensure_namespace(client, chaos::kLockNamespace);
+    chaos::ensure_namespace(client, o.state_namespace);
+    // Called only once the lease is ours: exactly what the stale holder's
+    // run journaled or annotated is rolled back.
+    auto take_over = [&](const chaos::StaleHolder& stale) {
+      auto ns = stale.state_namespace.empty() ? o.state_namespace : stale.state_namespace;
+      auto report = chaos::recover_run(client, ns, stale.run_id, std::chrono::seconds(120), 32);
       if (!report.complete())
         throw std::runtime_error("the previous drill's rollback is incomplete: " + report.remaining.front() +
                                  " (run `faultline recover`)");
     };
-    chaos::ensure_namespace(client, o.state_namespace);
-    lock.acquire(take_over);
+    lock.acquire(take_over, run.stop_token());
     // A journal without a live lock (its runner was SIGKILLed and the lease
-    // deleted or expired) is undone before we touch anything.
-    take_over("");
+    // deleted or expired) is undone before we touch anything: none of those
+    // runs is live, the lock being cluster-wide.
+    auto report = chaos::recover_journaled(client, o.state_namespace, rec.run_id,
+                                           std::chrono::seconds(120), 32);
+    if (!report.complete())
+      throw std::runtime_error("the previous drill's rollback is incomplete: " +
+                               report.remaining.front() + " (run `faultline recover`)");
   } catch (const chaos::LockHeldError& ex) {
     return fail_early("error", kClusterError, ex.what());
   } catch (const kube::ApiError& ex) {
@@ -232,8 +256,10 @@ int run(const RunOptions& o) {
     return fail_early("rollback_incomplete", kRollbackIncomplete, ex.what());
   }
 
-  chaos::Journal journal(client, o.state_namespace, rec.run_id,
-                         {{"experiment", e.name}, {"file", o.experiment_file}, {"started_at", rec.started_at}});
+  chaos::Journal journal(
+      client, o.state_namespace, rec.run_id,
+      {{"experiment", e.name}, {"file", o.experiment_file}, {"started_at", rec.started_at}});
+  journal.set_gate([&lock] { lock.check_valid(); });
   try {
     journal.open();
   } catch (const std::exception& ex) {
@@ -269,6 +295,11 @@ int run(const RunOptions& o) {
   std::mutex breach_mutex;
   std::optional<slo::AbortBreach> breach;
 
+  // The script's thread and what it uses live until the end of run(): a
+  // script abandoned after a stop may still be running (see ScriptThread).
+  std::optional<ScriptHost> host;
+  std::unique_ptr<ScriptThread> script;
+
   // Everything from here on is followed by rollback, whatever happens.
   try {
     observer = std::make_unique<observe::Observer>(e.probes, octx);
@@ -300,8 +331,16 @@ int run(const RunOptions& o) {
     watcher.start();
 
     phases.begin("inject");
-    ScriptHost host(client, chaos, observer.get(), e, run);
-    lua->run(e.script, host, e.params, target_json(e), run.stop_token());
+    host.emplace(client, chaos, observer.get(), e, run);
+    script = std::make_unique<ScriptThread>(
+        [&] { lua->run(e.script, *host, e.params, target_json(e), run.stop_token()); });
+    if (!script->wait(run.stop_token(), kScriptGrace)) {
+      std::string why = "the script did not stop within " + std::to_string(kScriptGrace.count()) +
+                        "ms of the stop: rolling back without it";
+      log::warn(why);
+      run.add_log(why);
+      throw AbortedError(run.stop_reason() + " (" + why + ")");
+    }
 
     phases.begin("observe");
     // Recovery: until every replacement SLO holds, or timing.recovery.
@@ -335,6 +374,12 @@ int run(const RunOptions& o) {
     error = run.stop_reason().empty() ? ex.what() : run.stop_reason();
     run.add_marker("abort", error);
     phases.end_current("aborted", error);
+  } catch (const chaos::LockLostError& ex) {
+    result = "aborted", code = kAborted;
+    error = run.stop_reason().empty() ? ex.what() : run.stop_reason();
+    run.request_stop(error);
+    run.add_marker("abort", error);
+    phases.end_current("aborted", error);
   } catch (const script::ScriptError& ex) {
     if (run.stop_token().stop_requested()) {
       result = "aborted", code = kAborted, error = run.stop_reason();
@@ -357,13 +402,21 @@ int run(const RunOptions& o) {
   on_signal([](const std::string&) {});  // a second SIGTERM must not interrupt rollback
   phases.begin("rollback");
   run.add_marker("rollback", "rollback");
-  auto outcome = chaos.rollback(std::chrono::seconds(120));
+  // No fault may start from here on, and one still in flight is waited for.
+  if (!journal.close_mutations(kScriptGrace))
+    log::warn("a fault was still being applied at rollback; rolling back anyway");
+  auto outcome = chaos.rollback(kRollbackDeadline);
+  // Exit 5 only for what is really left: once everything is restored the
+  // journal has nothing to undo, whether or not it can still be written.
   try {
-    journal.persist();
     if (outcome.complete) journal.close();
+    else journal.persist();
   } catch (const std::exception& ex) {
-    outcome.complete = false;
-    outcome.remaining.push_back(std::string("journal: ") + ex.what());
+    if (outcome.complete)
+      log::warn(std::string("deleting the journal failed (nothing in it is left to undo; the next run or "
+                            "`faultline recover` clears it): ") + ex.what());
+    else
+      outcome.remaining.push_back(std::string("journal: ") + ex.what());
   }
   rec.rollback.complete = outcome.complete;
   rec.rollback.remaining = outcome.remaining;
@@ -404,8 +457,16 @@ int run(const RunOptions& o) {
   rec.error = error;
   events.emit("DrillFinished", "result: " + result + (error.empty() ? "" : " — " + error), code != 0);
   phases.end_current("ok");
-  on_signal(nullptr);
-  return finish(rec, o, run, metrics.get(), out_dir);
+  int exit_code = finish(rec, o, run, metrics.get(), out_dir);
+  if (script && !script->finished()) {
+    // The abandoned script still runs inside a C call and uses this frame's
+    // objects: end the process here rather than destroy them under it.
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    std::_Exit(exit_code);
+  }
+  return exit_code;
 }
 
 int validate(const std::string& file, const CommonOptions& options) {
@@ -418,20 +479,41 @@ int validate(const std::string& file, const CommonOptions& options) {
 
 int recover(const CommonOptions& options) {
   kube::Client client(kube::load_config(options.kube));
-  chaos::RunLock lock(client, options.state_namespace, "faultline-recover" + chaos::local_holder_suffix());
-  auto report_ptr = std::make_shared<chaos::RecoveryReport>();
+  // SIGTERM/SIGINT stop the recovery between undos: what is left stays
+  // journaled for the next `recover`, and the lock is released.
+  std::stop_source stop;
+  std::string stopped_by;
+  std::mutex stop_mutex;
+  on_signal([&](const std::string& sig) {
+    {
+      std::lock_guard lock(stop_mutex);
+      if (stopped_by.empty()) stopped_by = sig;
+    }
+    stop.request_stop();
+  });
+  SignalScope signals;
+  chaos::RunLock lock(client, options.state_namespace,
+                      "faultline-recover" + chaos::local_holder_suffix());
+  chaos::RecoveryReport r;
   try {
-    lock.acquire([&](const std::string&) {});
-    *report_ptr = chaos::recover_all(client, options.state_namespace, "", std::chrono::seconds(120), 32);
+    chaos::ensure_namespace(client, chaos::kLockNamespace);
+    lock.acquire([](const chaos::StaleHolder&) {}, stop.get_token());
+    r = chaos::recover_all(client, options.state_namespace, "", std::chrono::seconds(120), 32,
+                           stop.get_token());
   } catch (const chaos::LockHeldError& e) {
     std::cerr << "faultline recover: " << e.what() << "\n";
-    return kClusterError;
+    return stop.stop_requested() ? kAborted : kClusterError;
   }
   lock.release();
-  const auto& r = *report_ptr;
-  std::cout << "recover: " << r.journals_found << " journal(s) found, " << r.journals_cleared << " rolled back and cleared, "
-            << r.nodes_swept << " annotated node(s) restored\n";
+  std::cout << "recover: " << r.journals_found << " journal(s) found, " << r.journals_cleared
+            << " rolled back and cleared, " << r.nodes_swept << " annotated node(s) restored\n";
   for (const auto& left : r.remaining) std::cout << "  NOT undone: " << left << "\n";
+  if (stop.stop_requested()) {
+    std::lock_guard lk(stop_mutex);
+    std::cout << "recover: stopped by " << stopped_by
+              << "; run `faultline recover` again for what is left\n";
+    return kAborted;
+  }
   return r.complete() ? kPassed : kRollbackIncomplete;
 }
 

@@ -2,6 +2,7 @@
 // observe → verify → rollback → report, and the other commands.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,13 @@ enum ExitCode {
   kClusterError = 4,
   kRollbackIncomplete = 5,
 };
+
+// How long rollback may take after a stop. A Job's pod gets SIGTERM and then,
+// terminationGracePeriodSeconds later, SIGKILL: the manifests set that grace
+// period to 120 s = 3 s for the script to stop (ScriptThread) + this deadline
+// + 27 s for the reports and the metrics push. Every rollback request is
+// capped by the time left (chaos::rollback_entries).
+inline constexpr std::chrono::seconds kRollbackDeadline{90};
 
 struct CommonOptions {
   kube::LoadOptions kube;

@@ -33,7 +33,8 @@ nlohmann::json to_json(const YamlReader& node) {
 }
 
 void parse_guards(const YamlReader& g, chaos::Guards& guards) {
-  g.expect_map({"max_zones", "max_node_fraction", "namespaces", "allow_kube_system"}, "spec.guards");
+  g.expect_map({"max_zones", "max_node_fraction", "namespaces", "allow_kube_system", "allow_collateral"},
+               "spec.guards");
   if (g.has("max_zones")) {
     guards.max_zones = static_cast<int>(g["max_zones"].as_int("guards.max_zones"));
     if (guards.max_zones < 1) g["max_zones"].fail("guards.max_zones: expected a whole number >= 1");
@@ -46,6 +47,7 @@ void parse_guards(const YamlReader& g, chaos::Guards& guards) {
     for (size_t i = 0; i < list.size(); ++i) guards.namespaces.push_back(list.at(i).as_string("guards.namespaces[]"));
   }
   if (g.has("allow_kube_system")) guards.allow_kube_system = g["allow_kube_system"].as_bool("guards.allow_kube_system");
+  if (g.has("allow_collateral")) guards.allow_collateral = g["allow_collateral"].as_bool("guards.allow_collateral");
 }
 
 void parse_timing(const YamlReader& t, Timing& timing) {

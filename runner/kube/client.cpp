@@ -112,6 +112,14 @@ Client::Client(ClientConfig config, std::shared_ptr<HttpTransport> transport)
       transport_(transport ? std::move(transport) : make_curl_transport(config_)),
       state_(std::make_shared<State>(config_)) {}
 
+Client Client::urgent(std::chrono::milliseconds request_timeout, int max_retries) const {
+  Client copy = *this;
+  copy.config_.request_timeout = request_timeout;
+  copy.config_.max_retries = max_retries;
+  copy.rate_limited_ = false;
+  return copy;
+}
+
 HttpResponse Client::request(const std::string& method, const std::string& path,
                              const std::string& body, const std::string& type,
                              const std::string& verb, const std::string& resource,
@@ -120,7 +128,7 @@ HttpResponse Client::request(const std::string& method, const std::string& path,
   bool reauthenticated = false;
   bool maybe_applied = false;  // an earlier attempt may have reached the server
   for (int attempt = 0;;) {
-    state_->limiter.acquire();
+    if (rate_limited_) state_->limiter.acquire();
     std::optional<ApiError> error;
     try {
       HttpRequest req = state_->prepare(method, path, body, type, config_.request_timeout);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,6 +50,13 @@ class Client {
 
   const ClientConfig& config() const { return config_; }
 
+  // A copy sharing this client's connections and credentials whose requests
+  // each end within `request_timeout`, are retried at most `max_retries`
+  // times and skip the rate limiter: for work that must never wait behind a
+  // drain's burst or a hung request (renewing the drill lock, see
+  // chaos::RunLock).
+  Client urgent(std::chrono::milliseconds request_timeout, int max_retries) const;
+
   json get(const Resource& r, const std::string& ns, const std::string& name);
   // All pages merged: {"items": [...], "metadata": {"resourceVersion": "..."}}.
   json list(const Resource& r, const std::string& ns, const ListOptions& options = {});
@@ -82,6 +90,7 @@ class Client {
   std::shared_ptr<HttpTransport> transport_;
   struct State;
   std::shared_ptr<State> state_;  // rate limiter, credential cache
+  bool rate_limited_ = true;
 };
 
 }  // namespace faultline::kube

@@ -69,21 +69,55 @@ std::string Credentials::read_token_file() {
   return file_token_;
 }
 
+Credentials::Auth Credentials::from_exec_locked() const {
+  Auth auth;
+  auth.bearer = exec_cred_->token;
+  auth.client_cert_pem = exec_cred_->client_cert_pem;
+  auth.client_key_pem = exec_cred_->client_key_pem;
+  return auth;
+}
+
+bool Credentials::exec_fresh_locked() const {
+  return exec_cred_ && !exec_stale_ &&
+         !(exec_cred_->expires && std::chrono::system_clock::now() >= *exec_cred_->expires);
+}
+
+// The plugin runs without mu_ held and at most once at a time (refresh_mu_).
+// While it runs, other threads keep using the credential we already have,
+// even an expired one (the server answers 401 at worst): a slow or hung
+// plugin must not block every request — above all not the renewal of the
+// drill lock, whose lease would expire under a live drill.
+Credentials::Auth Credentials::exec_auth() {
+  {
+    std::lock_guard lock(mu_);
+    if (exec_fresh_locked()) return from_exec_locked();
+  }
+  std::unique_lock refresh(refresh_mu_, std::try_to_lock);
+  if (!refresh.owns_lock()) {
+    {
+      std::lock_guard lock(mu_);
+      if (exec_cred_) return from_exec_locked();
+    }
+    refresh.lock();  // nothing to fall back on: wait for the plugin
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (exec_fresh_locked()) return from_exec_locked();  // refreshed while we waited
+  }
+  ExecCredential fresh = run_exec_plugin(*exec_);
+  std::lock_guard lock(mu_);
+  exec_cred_ = std::move(fresh);
+  exec_stale_ = false;
+  remember(exec_cred_->token);
+  return from_exec_locked();
+}
+
 Credentials::Auth Credentials::current() {
+  if (exec_ && token_file_.empty()) return exec_auth();
   std::lock_guard lock(mu_);
   Auth auth;
   if (!token_file_.empty()) {
     auth.bearer = read_token_file();
-  } else if (exec_) {
-    bool expired = exec_cred_ && exec_cred_->expires &&
-                   std::chrono::system_clock::now() >= *exec_cred_->expires;
-    if (!exec_cred_ || expired) {
-      exec_cred_ = run_exec_plugin(*exec_);
-      remember(exec_cred_->token);
-    }
-    auth.bearer = exec_cred_->token;
-    auth.client_cert_pem = exec_cred_->client_cert_pem;
-    auth.client_key_pem = exec_cred_->client_key_pem;
   } else {
     auth.bearer = token_;
   }
@@ -97,7 +131,7 @@ bool Credentials::invalidate() {
     return true;
   }
   if (exec_) {
-    exec_cred_.reset();
+    exec_stale_ = true;  // kept as the fallback while the plugin re-runs
     return true;
   }
   return false;

@@ -24,7 +24,8 @@ class Credentials {
     std::string bearer;                           // "" when the request carries no token
     std::string client_cert_pem, client_key_pem;  // from an exec plugin; "" otherwise
   };
-  // Thread-safe; runs an exec plugin at most once at a time.
+  // Thread-safe; runs an exec plugin at most once at a time, and never
+  // makes a caller wait for it when a credential is already at hand.
   Auth current();
   // After a 401: forget the exec credential and re-read the token file, so
   // the next current() fetches fresh ones. Returns false when nothing can
@@ -43,10 +44,15 @@ class Credentials {
   };
   void remember(const std::string& secret);
   std::string read_token_file();
+  Auth exec_auth();
+  Auth from_exec_locked() const;
+  bool exec_fresh_locked() const;
 
   const std::string token_, token_file_;
   const std::optional<ExecConfig> exec_;
   mutable std::mutex mu_;
+  std::mutex refresh_mu_;    // held while the exec plugin runs (never with mu_)
+  bool exec_stale_ = false;  // after a 401: re-run the plugin, keep the old one meanwhile
   Stamp stamp_;
   std::string file_token_;
   std::optional<ExecCredential> exec_cred_;

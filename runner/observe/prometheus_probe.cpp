@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "runner/common/duration.h"
+#include "runner/common/log.h"
 #include "runner/observe/curl_util.h"
 
 namespace faultline::observe {
@@ -163,7 +164,21 @@ void PrometheusPoller::start() {
     auto every = std::chrono::duration_cast<Clock::duration>(spec_.every);
     auto next = Clock::now();
     while (!stop.stop_requested()) {
-      sink_(prometheus_query(spec_, t0_));
+      // An exception must not leave this thread (std::terminate: no
+      // rollback); a query that threw is a failed sample like any other.
+      try {
+        sink_(prometheus_query(spec_, t0_));
+      } catch (const std::exception& e) {
+        ValueSample failed;
+        failed.t = std::chrono::duration<double>(Clock::now() - t0_).count();
+        failed.error = std::string("query failed: ") + e.what();
+        log::error("prometheus probe: " + failed.error);
+        try {
+          sink_(failed);
+        } catch (const std::exception& again) {
+          log::error(std::string("prometheus probe: recording a failed sample: ") + again.what());
+        }
+      }
       next += every;
       auto now = Clock::now();
       while (next <= now) next += every;  // a slow query skips slots rather than bunching them

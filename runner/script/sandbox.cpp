@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "runner/script/bindings.h"
+#include "runner/script/bounded.h"
 #include "runner/script/convert.h"
 #include "runner/script/readonly.h"
 #include "runner/script/run_state.h"
@@ -292,8 +293,10 @@ void build_env(lua_State* L, const nlohmann::json& params, const nlohmann::json&
       lua_pushboolean(L, 0);
       lua_setfield(L, -2, "__metatable");
       lua_pop(L, 2);
+      bound_string_library(L, table);
     }
     if (std::strcmp(lib.name, LUA_TABLIBNAME) == 0) {
+      bound_table_library(L, table);
       lua_getfield(L, table, "unpack");
       lua_setfield(L, base, "unpack");  // Lua 5.1's global name, kept for convenience
     }

@@ -147,7 +147,16 @@ void AbortWatcher::start() {
     std::condition_variable_any cv;
     while (!stop.stop_requested()) {
       double now = observer_.now();
-      if (auto b = monitor_.check(observer_.snapshot(now - monitor_.lookback()), now)) {
+      std::optional<AbortBreach> b;
+      try {
+        b = monitor_.check(observer_.snapshot(now - monitor_.lookback()), now);
+      } catch (const std::exception& e) {
+        // Without its watcher the drill runs unguarded: stop it (and so roll
+        // back) rather than carry on, or let the exception terminate us.
+        b = AbortBreach{"stop-condition watcher", now, 0, "",
+                        std::string("the stop-condition watcher failed: ") + e.what()};
+      }
+      if (b) {
         {
           std::lock_guard lock(mu_);
           breach_ = b;

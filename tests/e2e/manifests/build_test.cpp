@@ -3,8 +3,11 @@
 // the API server accepts the base and every overlay in a server-side dry run.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
+#include <sstream>
 
+#include "runner/experiment/runner.h"
 #include "tests/e2e/cluster_env.h"
 #include "tests/e2e/manifests/manifests_env.h"
 
@@ -15,6 +18,20 @@ std::set<std::string> data_keys(const YAML::Node& config_map) {
   std::set<std::string> keys;
   for (const auto& kv : config_map["data"]) keys.insert(kv.first.as<std::string>());
   return keys;
+}
+
+// SIGTERM, then SIGKILL after terminationGracePeriodSeconds: the runner's
+// script grace (3 s) + rollback deadline + time for the reports must fit.
+TEST(ManifestsBuild, GracePeriodCoversTheRollbackDeadline) {
+  for (const char* file : {"manifests/base/job.yaml", "manifests/base/cronjob.yaml"}) {
+    std::ifstream in(source_dir() + "/" + file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::smatch m;
+    std::string yaml = text.str();
+    ASSERT_TRUE(std::regex_search(yaml, m, std::regex("terminationGracePeriodSeconds: (\\d+)"))) << file;
+    EXPECT_GE(std::stoi(m[1]), experiment::kRollbackDeadline.count() + 3 + 20) << file;
+  }
 }
 
 TEST(ManifestsBuild, EveryKustomizationBuildsWithTheClustersKubectl) {

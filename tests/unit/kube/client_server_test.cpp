@@ -2,6 +2,8 @@
 // that produces the faults a real API server will not on demand.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <atomic>
 #include <filesystem>
 #include <set>
@@ -266,6 +268,27 @@ TEST_F(ExecPluginTest, ExpiredCredentialReRunsThePlugin) {
   auto reqs = server.requests();
   EXPECT_EQ(reqs.at(0).header("authorization"), "Bearer exec-token-1");
   EXPECT_EQ(reqs.at(1).header("authorization"), "Bearer exec-token-2");
+}
+
+// A plugin that takes seconds (an SSO round trip) must not hold up another
+// thread's request while a credential is at hand: the drill lock's renewal
+// would otherwise wait for it and the lease expire under a live drill.
+TEST_F(ExecPluginTest, SlowRefreshDoesNotBlockOtherRequestsThatHaveACredential) {
+  TestServer server([&](Exchange& ex) { ex.respond(200, "{}"); });
+  Client client(config(server, "2001-01-01T00:00:00Z"));  // always expired
+  client.server_version();                                // exec-token-1, fast
+  std::string slow = faultline::testing::read_file(plugin_);
+  slow.insert(slow.find('\n') + 1, "sleep 3\n");
+  faultline::testing::write_file(plugin_, slow);
+  std::thread refresher([&] { client.server_version(); });  // runs the slow plugin
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto started = std::chrono::steady_clock::now();
+  client.server_version();
+  auto waited = std::chrono::steady_clock::now() - started;
+  refresher.join();
+  EXPECT_LT(waited, std::chrono::milliseconds(1500));
+  EXPECT_EQ(server.requests().at(1).header("authorization"), "Bearer exec-token-1");
+  EXPECT_EQ(runs(), 2);
 }
 
 TEST_F(ExecPluginTest, UnauthorizedReRunsThePluginOnce) {

@@ -217,5 +217,35 @@ chaos.cordon_zone("zone-a")
   EXPECT_THAT(api.call_names(), ElementsAre("wait.sleep"));
 }
 
+// Calls that loop inside one C call, where the count hook never fires: each
+// must end in milliseconds, not seconds to forever.
+template <typename F>
+std::chrono::milliseconds timed(F&& f) {
+  auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               t0);
+}
+
+TEST_F(LimitsTest, StringRepOfEmptyStringsReturnsAtOnce) {
+  auto took = timed([&] {
+    run("local s = string.rep('', 1e9)\nassert(s == '')\nlocal t = ('') :rep(math.maxinteger, "
+        "'')\n");
+  });
+  EXPECT_LT(took, std::chrono::milliseconds(200));
+}
+
+TEST_F(LimitsTest, TableMoveOfAHugeRangeIsRefused) {
+  ScriptError e(ScriptError::Kind::Runtime, "", "", "");
+  auto took = timed([&] { e = run_error("table.move({}, 1, math.maxinteger - 1, 1, {})\n"); });
+  EXPECT_LT(took, std::chrono::milliseconds(200));
+  EXPECT_EQ(e.kind(), ScriptError::Kind::Runtime);
+  EXPECT_STREQ(e.what(),
+               "lua-scripts/main.lua:1: table.move: moving 9223372036854775806 elements is over "
+               "the limit of "
+               "4194304");
+  run("local t = table.move({1, 2, 3}, 1, 3, 2)\nassert(t[4] == 3)\n");  // ordinary use unchanged
+}
+
 }  // namespace
 }  // namespace faultline::script::testing

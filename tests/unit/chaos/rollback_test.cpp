@@ -1,0 +1,42 @@
+// Rollback under a deadline: every request is capped by the time left (one
+// undo's retries cannot run past the Job's grace period), and the journal is
+// persisted after every round.
+#include "runner/chaos/rollback.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/chaos/fake_client.h"
+
+namespace faultline::chaos {
+namespace {
+
+using faultline::testing::FakeTransport;
+using namespace std::chrono_literals;
+
+TEST(Rollback, EveryRequestIsCappedByTheTimeLeftAndEachRoundIsPersisted) {
+  auto fake = std::make_shared<FakeTransport>();
+  fake->on("GET", "/api/v1/nodes/n1", 500,
+           R"({"kind":"Status","code":500,"reason":"InternalError"})");
+  kube::ClientConfig c;
+  c.server = "https://127.0.0.1:1";
+  c.qps = 0;
+  c.max_retries = 5;  // what a Client has by default; the rollback must not let them run on
+  kube::Client client(c, fake);
+  std::vector<JournalEntry> entries = {{1, "cordon", "node", "", "n1", "", "applied", "", 0, -1}};
+  int rounds = 0;
+  auto started = std::chrono::steady_clock::now();
+
+  auto outcome = rollback_entries(
+      client, "run-1", entries, [] { return 0.0; }, 2s, 1, {}, [&] { ++rounds; });
+
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_FALSE(outcome.complete);
+  EXPECT_LT(took, 3s);
+  EXPECT_GE(rounds, 2);
+  EXPECT_EQ(static_cast<size_t>(rounds),
+            fake->count("GET", "/api/v1/nodes/n1"));  // no hidden retries
+  for (const auto& r : fake->sent()) EXPECT_LE(r.timeout, 2000ms);
+}
+
+}  // namespace
+}  // namespace faultline::chaos
