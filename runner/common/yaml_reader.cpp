@@ -101,15 +101,29 @@ YamlReader YamlReader::load_text(const std::string& file, const std::string& tex
   return YamlReader(file, root);
 }
 
+namespace {
+
+// A const lookup that misses returns an invalid ("zombie") node whose
+// IsMap()/Mark() throw YAML::InvalidNode (found by tests/fuzz: a spec
+// without `target:` exited 4); absent is a plain Undefined node instead.
+YAML::Node present_or_undefined(YAML::Node n) {
+  return n.IsDefined() ? n : YAML::Node(YAML::NodeType::Undefined);
+}
+
+}  // namespace
+
 YamlReader YamlReader::operator[](const std::string& key) const {
-  YamlReader child(file_, node_.IsMap() ? node_[key] : YAML::Node(YAML::NodeType::Undefined));
+  YamlReader child(file_, node_.IsMap() ? present_or_undefined(node_[key])
+                                        : YAML::Node(YAML::NodeType::Undefined));
   child.parent_mark_ = node_.Mark();
   child.key_ = key;
   return child;
 }
 
 YamlReader YamlReader::at(size_t index) const {
-  YamlReader child(file_, node_[index]);
+  YamlReader child(file_, node_.IsSequence() && index < node_.size()
+                              ? present_or_undefined(node_[index])
+                              : YAML::Node(YAML::NodeType::Undefined));
   child.parent_mark_ = node_.Mark();
   return child;
 }

@@ -25,8 +25,9 @@ Options::Options(const nlohmann::json& value, std::string function,
 }
 
 void Options::fail(const std::string& key, const std::string& expected) const {
-  throw script::HostError(function_ + ": option \"" + key + "\" must be " + expected + ", got " +
-                          value_[key].dump());
+  throw script::HostError(
+      function_ + ": option \"" + key + "\" must be " + expected + ", got " +
+      value_[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 std::string Options::str(const std::string& key, const std::string& fallback) const {

@@ -79,6 +79,10 @@ std::optional<json> convert(const ParamRule& rule, const json& v, double* magnit
   return std::nullopt;
 }
 
+// The value as the user wrote it, for a message: never throws on invalid
+// UTF-8 (a YAML string may hold any bytes; found by tests/fuzz).
+std::string shown(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
 ParamsSchema parse_params_schema(const YamlReader& node) {
@@ -135,11 +139,11 @@ void check_params(const ParamsSchema& schema, json& params,
     double magnitude = 0;
     auto value = convert(rule, params[name], &magnitude);
     if (!value)
-      fail(std::string("expected ") + type_name(rule.type) + ", got " + params[name].dump());
+      fail(std::string("expected ") + type_name(rule.type) + ", got " + shown(params[name]));
     if (rule.min && magnitude < *rule.min)
-      fail("must be at least " + rule.min_text + ", got " + params[name].dump());
+      fail("must be at least " + rule.min_text + ", got " + shown(params[name]));
     if (rule.max && magnitude > *rule.max)
-      fail("must be at most " + rule.max_text + ", got " + params[name].dump());
+      fail("must be at most " + rule.max_text + ", got " + shown(params[name]));
     params[name] = *value;
   }
 }

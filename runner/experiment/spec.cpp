@@ -105,6 +105,11 @@ Experiment parse(const YamlReader& root) {
   if (spec.has("params")) {
     if (!spec["params"].is_map()) spec["params"].fail("spec.params: expected a mapping");
     e.params = to_json(spec["params"]);
+    try {
+      (void)e.params.dump();  // the report writes params as JSON: they must be text
+    } catch (const nlohmann::json::type_error&) {
+      spec["params"].fail("spec.params: a value is not valid UTF-8 text");
+    }
     spec["params"].for_each([&](const std::string& k, const YamlReader& v) {
       e.param_values[k] = observe::SpecLocation::of(v);
     });

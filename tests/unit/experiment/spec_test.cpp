@@ -91,6 +91,14 @@ TEST(Spec, ScriptMustBeALuaFileName) {
             "zone_outage.lua");
 }
 
+// Found by tests/fuzz: a missing mapping threw YAML::InvalidNode (exit 4).
+TEST(Spec, MissingTargetIsAnInputErrorNotACrash) {
+  EXPECT_EQ(error_of(replace(
+                kValid,
+                "  target: { namespace: shop, selector: app=checkout, service: checkout }\n", "")),
+            "exp.yaml:5:3: spec.target: expected a mapping");
+}
+
 TEST(Spec, MissingTargetSelector) {
   EXPECT_EQ(error_of(replace(kValid, "selector: app=checkout, ", "")),
             "exp.yaml:7:11: spec.target.selector: required field \"selector\" is missing");
