@@ -4,9 +4,10 @@ SHELL := /bin/bash
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 DEMO_STATE ?= $(CURDIR)/tests/cluster/.state/demo
 
-.PHONY: all bootstrap build build-cli build-asan test test-unit test-asan test-e2e demo demo-down format bench clean
+.PHONY: all bootstrap build build-cli build-asan build-fuzz test test-unit test-asan test-e2e test-fuzz demo demo-down format bench clean
 
 all: build
 
@@ -29,15 +30,27 @@ $(ASAN_BUILD)/build.ninja:
 build-asan: bootstrap $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
+# The libFuzzer targets: clang, a build dir of their own (tests/fuzz).
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFAULTLINE_FUZZ=ON -DFAULTLINE_E2E=OFF
+
+build-fuzz: bootstrap $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) --target fuzz_targets -j$(JOBS)
+
+# Each target for a fixed time (FAULTLINE_FUZZ_SECONDS, 20 s) over its corpus.
+test-fuzz: build-fuzz
+	cd $(FUZZ_BUILD) && ctest --output-on-failure --no-tests=error -L fuzz
+
 # The whole suite: unit, then e2e (the e2e fixture builds and starts the local
 # control plane, runs every e2e test against it, and stops it; apart from the
 # unit tests so their timing is not disturbed by a busy cluster), then the
 # unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: build build-asan
+test: build build-asan build-fuzz
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
+	cd $(FUZZ_BUILD) && ctest --output-on-failure --no-tests=error -L fuzz
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
@@ -69,4 +82,4 @@ bench: build
 	@echo "see tests/bench/*/README.md for each benchmark"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -3,6 +3,7 @@
 -- so at most one zone is down at any time (guards.max_zones: 1 holds).
 -- params: zones (default: every zone), within, hold
 local faults = require("faults")
+faults.check_params{ zones = "zones", within = "duration", hold = "duration" }
 local zones = params.zones or cluster.zones()
 if type(zones) == "string" then
   local list = {}

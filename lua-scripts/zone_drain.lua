@@ -3,6 +3,7 @@
 -- PodDisruptionBudget (a 429 is retried until the timeout, as kubectl does).
 -- params: zone, timeout (drain), within (replacement), hold
 local faults = require("faults")
+faults.check_params{ zone = "string", timeout = "duration", within = "duration", hold = "duration" }
 local zone = faults.pick_zone(params.zone)
 
 log.info("zone drain: draining " .. zone)

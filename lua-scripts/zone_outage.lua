@@ -3,6 +3,7 @@
 -- failure; the scheduler must re-place every replica in the surviving zones.
 -- params: zone (default: the zone with most target pods), within, hold
 local faults = require("faults")
+faults.check_params{ zone = "string", within = "duration", hold = "duration" }
 local zone = faults.pick_zone(params.zone)
 
 log.info("zone outage: failing " .. zone)

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "reports/fault_status.h"
 #include "reports/renderers.h"
 #include "reports/text.h"
 #include "reports/timeline_svg.h"
@@ -202,8 +203,9 @@ void fault_log(std::ostringstream& h, const RunRecord& r) {
   for (const auto& f : r.faults) {
     bool bad = f.status == "failed" || f.status == "rollback_failed" || f.status == "applied";
     h << "<tr" << (bad ? " class=\"failed-row\"" : "") << "><td class=\"num\">" << f.id
-      << "</td><td class=\"t\">" << text::seconds(f.applied) << "</td><td class=\"enum\">"
-      << html(f.action) << "</td><td class=\"name\">" << html(f.target) << "</td><td class=\"t\">"
+      << "</td><td class=\"t\">" << (fault_made(f.status) ? text::seconds(f.applied) : "–")
+      << "</td><td class=\"enum\">" << html(f.action) << "</td><td class=\"name\">"
+      << html(f.target) << "</td><td class=\"t\">"
       << (f.rolled_back ? text::seconds(*f.rolled_back) : "–") << "</td><td class=\"enum "
       << (bad ? "fail" : "pass") << "\">" << html(f.status) << "</td><td class=\"name\">";
     if (!f.error.empty()) h << "<span class=\"fail\">" << html(f.error) << "</span><br>";

@@ -204,6 +204,7 @@ void RunMetrics::update(const RunRecord& r) {
   add(faults_, {{"status", "not_reversible"}}, t.not_reversible);
   add(faults_, {{"status", "failed"}}, t.failed);
   add(faults_, {{"status", "still_applied"}}, t.still_applied);
+  add(faults_, {{"status", "not_made"}}, t.not_made);
   // Never cleared: a failing run must not erase when the drill last passed.
   if (r.result == "passed") set(*last_success_timestamp_, {}, *ended);
 }

@@ -4,6 +4,8 @@
 // `faultline report` on a hand-edited or truncated file says what is wrong.
 #include "reports/run_record.h"
 
+#include "reports/fault_status.h"
+
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
@@ -174,8 +176,13 @@ FaultRecord read_fault(const Reader& r) {
   f.detail = r.object("detail");
   f.applied = r.number("applied");
   f.rolled_back = r.optional_number("rolled_back");
-  f.status =
-      r.one_of("status", {"applied", "rolled_back", "failed", "not_reversible", "rollback_failed"});
+  f.status = r.string("status");
+  if (!parse_fault_status(f.status)) {
+    std::string list;
+    for (const auto& n : fault_status_names()) list += (list.empty() ? "" : "|") + n;
+    r.fail(r.path("status"),
+           "expected one of " + list + ", got \"" + text::valid_utf8(f.status) + "\"");
+  }
   f.error = r.string("error");
   return f;
 }

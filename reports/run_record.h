@@ -19,7 +19,7 @@ struct Span {
 };
 
 struct PhaseRecord {
-  std::string name;    // validate lock preflight inject observe verify rollback report
+  std::string name;  // validate lock preflight inject observe verify rollback report
   double started = 0;
   double ended = 0;
   std::string status;  // ok | failed | skipped | aborted
@@ -33,13 +33,13 @@ struct FaultRecord {
   json detail = json::object();
   double applied = 0;
   std::optional<double> rolled_back;
-  std::string status;  // applied | rolled_back | failed | not_reversible | rollback_failed
+  std::string status;  // one of kFaultStatuses (reports/fault_status.h)
   std::string error;
 };
 
 struct SloRecord {
-  std::string name;      // "availability(http)"
-  std::string kind;      // availability latency ready_endpoints replacement pdb prometheus
+  std::string name;  // "availability(http)"
+  std::string kind;  // availability latency ready_endpoints replacement pdb prometheus
   std::string description;
   std::optional<double> measured;
   std::string measured_text;  // "99.2%", "41.3s"
@@ -50,20 +50,20 @@ struct SloRecord {
 };
 
 struct Series {
-  std::string name;   // "availability", "latency_p95_ms", "ready{zone=zone-a}"
-  std::string unit;   // "ratio", "ms", "count"
+  std::string name;  // "availability", "latency_p95_ms", "ready{zone=zone-a}"
+  std::string unit;  // "ratio", "ms", "count"
   std::vector<std::pair<double, double>> points;  // (t, value)
 };
 
 struct Marker {
   double t = 0;
-  std::string kind;   // phase | fault | rollback | abort
+  std::string kind;  // phase | fault | rollback | abort
   std::string label;
 };
 
 struct EventRecord {
   double t = 0;
-  std::string type;   // Normal | Warning
+  std::string type;  // Normal | Warning
   std::string reason;
   std::string object;
   std::string message;
@@ -77,7 +77,7 @@ struct RollbackRecord {
 struct AbortRecord {
   std::string condition;  // "availability(http) below 90% over 10s"
   double t = 0;
-  std::string value;      // the breaching sample, "71.4%"
+  std::string value;  // the breaching sample, "71.4%"
   std::string message;
 };
 
@@ -85,7 +85,7 @@ struct RunRecord {
   int schema_version = 1;
   std::string faultline_version;
   std::string run_id;
-  std::string experiment;       // metadata.name
+  std::string experiment;  // metadata.name
   std::string experiment_file;
   std::string script;
   json params = json::object();
@@ -93,12 +93,12 @@ struct RunRecord {
   std::string cluster_context;
   std::string cluster_server;
   std::string kubernetes_version;
-  std::string started_at;       // RFC 3339 UTC
+  std::string started_at;  // RFC 3339 UTC
   std::string ended_at;
   double duration_seconds = 0;
-  std::string result;           // passed | failed | aborted | error | rollback_incomplete
+  std::string result;  // passed | failed | aborted | error | rollback_incomplete
   int exit_code = 0;
-  std::string error;            // for result == error
+  std::string error;  // for result == error
   std::optional<AbortRecord> abort;
   std::vector<PhaseRecord> phases;
   std::vector<FaultRecord> faults;

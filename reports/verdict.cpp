@@ -1,5 +1,6 @@
 #include "reports/verdict.h"
 
+#include "reports/fault_status.h"
 #include "reports/text.h"
 
 namespace faultline::reports {
@@ -35,14 +36,25 @@ FaultTally tally_faults(const RunRecord& r) {
   FaultTally t;
   for (const auto& f : r.faults) {
     ++t.total;
-    if (f.status == "rolled_back") {
-      ++t.rolled_back;
-    } else if (f.status == "failed") {
-      ++t.failed;
-    } else if (f.status == "not_reversible") {
-      ++t.not_reversible;
-    } else {
-      ++t.still_applied;  // applied, rollback_failed
+    auto status = parse_fault_status(f.status).value_or(FaultStatus::Applied);
+    switch (status) {
+      case FaultStatus::RolledBack:
+        ++t.rolled_back;
+        break;
+      case FaultStatus::Failed:
+        ++t.failed;
+        break;
+      case FaultStatus::NotReversible:
+        ++t.not_reversible;
+        break;
+      case FaultStatus::Skipped:
+      case FaultStatus::NotApplied:
+        ++t.not_made;
+        break;
+      case FaultStatus::Applied:
+      case FaultStatus::RollbackFailed:
+        ++t.still_applied;
+        break;
     }
   }
   return t;
@@ -60,6 +72,7 @@ std::string fault_summary(const RunRecord& r) {
   add(t.rolled_back, "rolled back");
   add(t.not_reversible, "not reversible");
   add(t.failed, "failed to apply");
+  add(t.not_made, "not made");
   add(t.still_applied, "still applied");
   return out + ": " + parts;
 }

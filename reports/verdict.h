@@ -21,6 +21,7 @@ struct FaultTally {
   int still_applied = 0;   // applied and not undone (rollback_failed, or applied at the end)
   int failed = 0;          // the fault itself failed to apply
   int not_reversible = 0;  // e.g. a deleted pod: nothing to undo
+  int not_made = 0;        // skipped (already so, or gone) or intended and never made
 };
 FaultTally tally_faults(const RunRecord& r);
 // "14 faults: 12 rolled back, 2 not reversible"

@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev prometheus-cpp-dev
   liblua5.4-dev libgtest-dev libgmock-dev
   libssl-dev  # the HTTPS test server in tests/unit/kube
+  clang libclang-rt-14-dev  # the libFuzzer targets (tests/fuzz)
   # tests: real servers and validators
   prometheus prometheus-pushgateway chromium libxml2-utils openssl curl jq
   python3-jsonschema procps

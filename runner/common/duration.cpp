@@ -35,7 +35,9 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-std::optional<Seconds> parse_duration(std::string_view text) {
+namespace {
+
+std::optional<Seconds> parse_unbounded(std::string_view text) {
   text = trim(text);
   if (text.empty()) return std::nullopt;
   size_t n = 0;
@@ -64,9 +66,26 @@ std::optional<Seconds> parse_duration(std::string_view text) {
   return Seconds(total);
 }
 
+}  // namespace
+
+std::optional<Seconds> parse_duration(std::string_view text) {
+  auto d = parse_unbounded(text);
+  if (!d || !std::isfinite(d->count()) || *d > kMaxDuration) return std::nullopt;
+  return d;
+}
+
+bool duration_too_long(std::string_view text) {
+  auto d = parse_unbounded(text);
+  return d && !(*d <= kMaxDuration);
+}
+
 std::string format_duration(Seconds d) {
   double s = d.count();
   char buf[64];
+  if (!std::isfinite(s) || std::abs(s) > 1e15) {  // no whole-number conversion past long's range
+    std::snprintf(buf, sizeof buf, "%gs", s);
+    return buf;
+  }
   if (s < 1 && s != 0) {
     std::snprintf(buf, sizeof buf, "%gms", std::round(s * 1e6) / 1e3);
     return buf;
@@ -81,7 +100,8 @@ std::string format_duration(Seconds d) {
   if (whole >= 3600) out += std::to_string(whole / 3600) + "h", whole %= 3600;
   if (whole >= 60) out += std::to_string(whole / 60) + "m", whole %= 60;
   if (whole || frac > 0.0005) {
-    std::snprintf(buf, sizeof buf, "%gs", std::round((static_cast<double>(whole) + frac) * 1000) / 1000);
+    std::snprintf(buf, sizeof buf, "%gs",
+                  std::round((static_cast<double>(whole) + frac) * 1000) / 1000);
     out += buf;
   }
   return out;
@@ -95,7 +115,7 @@ std::optional<double> parse_ratio(std::string_view text) {
   auto value = parse_number(trim(text), &n);
   if (!value || n != trim(text).size()) return std::nullopt;
   double ratio = percent ? *value / 100.0 : *value;
-  if (ratio < 0 || ratio > 1) return std::nullopt;
+  if (!(ratio >= 0 && ratio <= 1)) return std::nullopt;
   return ratio;
 }
 
@@ -105,7 +125,8 @@ std::optional<double> parse_rate(std::string_view text) {
   if (slash == std::string_view::npos) return std::nullopt;
   size_t n = 0;
   auto count = parse_number(trim(text.substr(0, slash)), &n);
-  if (!count || n != trim(text.substr(0, slash)).size() || *count <= 0) return std::nullopt;
+  if (!count || n != trim(text.substr(0, slash)).size() || !(*count > 0) || !std::isfinite(*count))
+    return std::nullopt;
   auto per = trim(text.substr(slash + 1));
   double seconds;
   if (per == "s") {

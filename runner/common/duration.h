@@ -11,8 +11,15 @@ namespace faultline {
 
 using Seconds = std::chrono::duration<double>;
 
-// Returns nullopt when text is not a valid, non-negative duration.
+// The longest duration accepted anywhere (a year): a 400-digit duration is
+// refused rather than becoming infinity and overflowing a conversion.
+inline constexpr Seconds kMaxDuration{366.0 * 24 * 3600};
+
+// Returns nullopt when text is not a valid, non-negative duration of at most
+// kMaxDuration.
 std::optional<Seconds> parse_duration(std::string_view text);
+// True when text is a well-formed duration longer than kMaxDuration.
+bool duration_too_long(std::string_view text);
 
 // "1m30s", "250ms", "2.5s": the shortest form that reads back the same.
 std::string format_duration(Seconds d);

@@ -19,7 +19,12 @@ class YamlReader {
  public:
   YamlReader(std::string file, YAML::Node node) : file_(std::move(file)), node_(std::move(node)) {}
 
-  // Parse a whole file (or text naming file). Throws InputError.
+  // Parse a whole file (or text naming file). Throws InputError. Bounded:
+  // at most kMaxBytes of text and kMaxDepth levels of nesting (an alias cycle
+  // is infinitely deep); duplicate keys and tab indentation are errors.
+  static constexpr size_t kMaxBytes = 1 << 20;
+  static constexpr int kMaxDepth = 32;
+  static constexpr size_t kMaxNodes = 100000;  // after aliases are expanded
   static YamlReader load_file(const std::string& path);
   static YamlReader load_text(const std::string& file, const std::string& text);
 
@@ -49,6 +54,8 @@ class YamlReader {
   Seconds as_duration(const std::string& what) const;  // "90s" or seconds
   double as_ratio(const std::string& what) const;      // "99.5%" or 0.995
   double as_rate(const std::string& what) const;       // "20/s"
+  // A label selector, its syntax checked as the API server would.
+  std::string as_selector(const std::string& what) const;
 
   std::optional<std::string> opt_string(const std::string& key) const;
   std::optional<Seconds> opt_duration(const std::string& key) const;

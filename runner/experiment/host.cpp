@@ -19,9 +19,17 @@ namespace res = kube::resources;
 using script::HostError;
 using Kind = kube::ApiError::Kind;
 
+// Pod counts a script may ask for: far above any workload, far below where
+// int arithmetic on them (by + disruptions allowed) could overflow.
+constexpr int kMaxPods = 1000000;
+
 ScriptHost::ScriptHost(kube::Client client, chaos::Chaos& chaos, observe::Observer* observer,
                        const Experiment& experiment, RunContext& run)
-    : client_(std::move(client)), chaos_(chaos), observer_(observer), experiment_(experiment), run_(run) {}
+    : client_(std::move(client)),
+      chaos_(chaos),
+      observer_(observer),
+      experiment_(experiment),
+      run_(run) {}
 
 template <typename F>
 json ScriptHost::guarded(const std::string& what, F&& fn) {
@@ -31,14 +39,15 @@ json ScriptHost::guarded(const std::string& what, F&& fn) {
   } catch (const AbortedError&) {
     throw;
   } catch (const GuardError& e) {
+    if (guard_refusal_.empty()) guard_refusal_ = e.what();
     throw HostError(e.what());
   } catch (const InputError& e) {
     throw HostError(e.what());
   } catch (const kube::ApiError& e) {
     // The cluster being unreachable or refusing us ends the run (exit 4);
     // anything else is the script's to handle.
-    if (e.kind() == Kind::Transport || e.kind() == Kind::Timeout || e.kind() == Kind::Unauthorized ||
-        e.kind() == Kind::Forbidden)
+    if (e.kind() == Kind::Transport || e.kind() == Kind::Timeout ||
+        e.kind() == Kind::Unauthorized || e.kind() == Kind::Forbidden)
       throw;
     throw HostError(what + ": " + e.what());
   }
@@ -64,7 +73,8 @@ void ScriptHost::publish_faulted_zones() {
 // ---- cluster -------------------------------------------------------------
 
 std::vector<std::string> ScriptHost::zones() {
-  return guarded("cluster.zones", [&] { return json(chaos_.view().zones()); }).get<std::vector<std::string>>();
+  return guarded("cluster.zones", [&] { return json(chaos_.view().zones()); })
+      .get<std::vector<std::string>>();
 }
 
 json ScriptHost::nodes(const json& filter) {
@@ -82,9 +92,12 @@ json ScriptHost::nodes(const json& filter) {
       json taints = json::array();
       for (const auto& t : n.value("spec", json::object()).value("taints", json::array()))
         taints.push_back(t.value("key", "") + ":" + t.value("effect", ""));
-      out.push_back({{"name", md.value("name", "")}, {"zone", zone}, {"ready", ready},
-                     {"unschedulable", n.value("spec", json::object()).value("unschedulable", false)},
-                     {"taints", taints}});
+      out.push_back(
+          {{"name", md.value("name", "")},
+           {"zone", zone},
+           {"ready", ready},
+           {"unschedulable", n.value("spec", json::object()).value("unschedulable", false)},
+           {"taints", taints}});
     }
     return out;
   });
@@ -96,15 +109,19 @@ json ScriptHost::pods(const json& filter) {
     kube::ListOptions list;
     list.label_selector = o.str("selector", experiment_.target.selector);
     json out = json::array();
-    for (const auto& p : chaos::items(client_.list(res::kPods, o.str("namespace", experiment_.target.namespace_), list))) {
+    for (const auto& p : chaos::items(
+             client_.list(res::kPods, o.str("namespace", experiment_.target.namespace_), list))) {
       std::string node = chaos::pod_node(p);
       std::string zone = node.empty() ? "" : chaos_.view().zone_of_node(node);
       if (o.has("zone") && zone != o.str("zone")) continue;
       if (o.has("node") && node != o.str("node")) continue;
-      out.push_back({{"name", p["metadata"].value("name", "")}, {"namespace", p["metadata"].value("namespace", "")},
-                     {"node", node}, {"zone", zone},
+      out.push_back({{"name", p["metadata"].value("name", "")},
+                     {"namespace", p["metadata"].value("namespace", "")},
+                     {"node", node},
+                     {"zone", zone},
                      {"phase", p.value("status", json::object()).value("phase", "")},
-                     {"ready", chaos::pod_ready(p)}, {"terminating", chaos::pod_terminating(p)}});
+                     {"ready", chaos::pod_ready(p)},
+                     {"terminating", chaos::pod_terminating(p)}});
     }
     return out;
   });
@@ -118,9 +135,11 @@ json ScriptHost::workloads(const json& filter) {
     for (const auto* r : {&res::kDeployments, &res::kStatefulSets}) {
       for (const auto& w : chaos::items(client_.list(*r, ns))) {
         json labels = w["spec"]["template"]["metadata"].value("labels", json::object());
-        if (!chaos::selector_matches(o.str("selector", experiment_.target.selector), labels)) continue;
+        if (!chaos::selector_matches(o.str("selector", experiment_.target.selector), labels))
+          continue;
         out.push_back({{"kind", r == &res::kDeployments ? "Deployment" : "StatefulSet"},
-                       {"name", w["metadata"].value("name", "")}, {"namespace", ns},
+                       {"name", w["metadata"].value("name", "")},
+                       {"namespace", ns},
                        {"replicas", w["spec"].value("replicas", 1)},
                        {"ready", w.value("status", json::object()).value("readyReplicas", 0)}});
       }
@@ -133,12 +152,17 @@ json ScriptHost::pdbs(const json& filter) {
   Options o(filter, "cluster.pdbs", {"namespace"});
   return guarded("cluster.pdbs", [&] {
     json out = json::array();
-    for (const auto& p : chaos::items(client_.list(res::kPodDisruptionBudgets, o.str("namespace", experiment_.target.namespace_)))) {
-      json entry = {{"name", p["metadata"].value("name", "")}, {"namespace", p["metadata"].value("namespace", "")},
-                    {"selector", chaos::selector_to_string(p["spec"].value("selector", json::object()))},
-                    {"disruptions_allowed", p.value("status", json::object()).value("disruptionsAllowed", 0)}};
+    for (const auto& p : chaos::items(client_.list(
+             res::kPodDisruptionBudgets, o.str("namespace", experiment_.target.namespace_)))) {
+      json entry = {
+          {"name", p["metadata"].value("name", "")},
+          {"namespace", p["metadata"].value("namespace", "")},
+          {"selector", chaos::selector_to_string(p["spec"].value("selector", json::object()))},
+          {"disruptions_allowed",
+           p.value("status", json::object()).value("disruptionsAllowed", 0)}};
       if (p["spec"].contains("minAvailable")) entry["min_available"] = p["spec"]["minAvailable"];
-      if (p["spec"].contains("maxUnavailable")) entry["max_unavailable"] = p["spec"]["maxUnavailable"];
+      if (p["spec"].contains("maxUnavailable"))
+        entry["max_unavailable"] = p["spec"]["maxUnavailable"];
       out.push_back(entry);
     }
     return out;
@@ -199,7 +223,7 @@ static chaos::DrainOptions drain_options(const json& options, const std::string&
   Options o(options, fn, {"timeout", "grace", "delete_emptydir_data"});
   chaos::DrainOptions d;
   if (auto t = o.seconds("timeout")) d.timeout = std::chrono::duration<double>(*t);
-  if (auto g = o.integer("grace")) d.grace_seconds = *g;
+  if (auto g = o.integer_in("grace", 0, 86400)) d.grace_seconds = *g;
   d.delete_emptydir_data = o.boolean("delete_emptydir_data").value_or(false);
   return d;
 }
@@ -232,13 +256,14 @@ json ScriptHost::kill_pods(const json& options) {
   k.selector = o.str("selector", experiment_.target.selector);
   k.zone = o.str("zone");
   k.node = o.str("node");
-  if (auto c = o.integer("count")) k.count = static_cast<int>(*c);
+  if (auto c = o.integer_in("count", 1, kMaxPods)) k.count = *c;
   if (auto p = o.number("percent")) {
-    if (*p < 0 || *p > 100) throw HostError("chaos.kill_pods: option \"percent\" must be between 0 and 100");
+    if (*p < 0 || *p > 100)
+      throw HostError("chaos.kill_pods: option \"percent\" must be between 0 and 100");
     k.percent = *p;
   }
   if (k.count && k.percent) throw HostError("chaos.kill_pods: give count or percent, not both");
-  if (auto g = o.integer("grace")) k.grace_seconds = *g;
+  if (auto g = o.integer_in("grace", 0, 86400)) k.grace_seconds = *g;
   k.allow_all = o.boolean("allow_all").value_or(false);
   return guarded("chaos.kill_pods", [&] {
     auto r = chaos_.kill_pods(k);
@@ -249,15 +274,17 @@ json ScriptHost::kill_pods(const json& options) {
 
 json ScriptHost::violate_pdb(const json& options) {
   Options o(options, "chaos.violate_pdb", {"pdb", "namespace", "by", "grace"});
-  if (!o.has("pdb")) throw HostError("chaos.violate_pdb: option \"pdb\" (the PodDisruptionBudget's name) is required");
-  int by = static_cast<int>(o.integer("by").value_or(1));
-  if (by < 1) throw HostError("chaos.violate_pdb: option \"by\" must be >= 1");
+  if (!o.has("pdb"))
+    throw HostError(
+        "chaos.violate_pdb: option \"pdb\" (the PodDisruptionBudget's name) is required");
+  int by = o.integer_in("by", 1, kMaxPods).value_or(1);
   std::optional<int64_t> grace;
-  if (auto g = o.integer("grace")) grace = *g;
+  if (auto g = o.integer_in("grace", 0, 86400)) grace = *g;
   return guarded("chaos.violate_pdb", [&] {
     DisruptionScope disruption(observer_, "violate_pdb " + o.str("pdb"), false);
     fault_started("");
-    return chaos_.violate_pdb(o.str("namespace", experiment_.target.namespace_), o.str("pdb"), by, grace);
+    return chaos_.violate_pdb(o.str("namespace", experiment_.target.namespace_), o.str("pdb"), by,
+                              grace);
   });
 }
 
@@ -306,10 +333,12 @@ json ScriptHost::until_ready(const json& options) {
   const std::string off_zone = o.str("off_zone");
   const double within = o.seconds("within").value_or(120);
   return guarded("wait.until_ready", [&] {
-    const int desired = o.has("count") ? static_cast<int>(*o.integer("count")) : desired_replicas(ns, selector);
+    const int desired =
+        o.has("count") ? *o.integer_in("count", 0, kMaxPods) : desired_replicas(ns, selector);
     const double start = run_.now();
-    run_.set_phase("inject", "until_ready " + selector + (off_zone.empty() ? "" : " off " + off_zone) +
-                                 " (" + std::to_string(desired) + " pods)");
+    run_.set_phase("inject", "until_ready " + selector +
+                                 (off_zone.empty() ? "" : " off " + off_zone) + " (" +
+                                 std::to_string(desired) + " pods)");
     std::map<std::string, json> pods;
     int ready = 0;
     bool ok = false;
@@ -326,23 +355,33 @@ json ScriptHost::until_ready(const json& options) {
     list.label_selector = selector;
     // Watch, not poll: the moment the last replacement turns Ready is seen
     // as the event arrives.
-    client_.watch(res::kPods, ns, list, [&](const kube::WatchEvent& ev) {
-      std::string uid = ev.object["metadata"].value("uid", "");
-      if (ev.type == "DELETED") pods.erase(uid); else pods[uid] = ev.object;
-      ready = 0;
-      for (const auto& [_, p] : pods) {
-        if (!chaos::pod_ready(p)) continue;
-        if (!off_zone.empty() && chaos_.view().zone_of_node(chaos::pod_node(p)) == off_zone) continue;
-        ++ready;
-      }
-      ok = ready >= desired;
-      return !ok;
-    }, local.get_token());
+    client_.watch(
+        res::kPods, ns, list,
+        [&](const kube::WatchEvent& ev) {
+          std::string uid = ev.object["metadata"].value("uid", "");
+          if (ev.type == "DELETED")
+            pods.erase(uid);
+          else
+            pods[uid] = ev.object;
+          ready = 0;
+          for (const auto& [_, p] : pods) {
+            if (!chaos::pod_ready(p)) continue;
+            if (!off_zone.empty() && chaos_.view().zone_of_node(chaos::pod_node(p)) == off_zone)
+              continue;
+            ++ready;
+          }
+          ok = ready >= desired;
+          return !ok;
+        },
+        local.get_token());
     timer.request_stop();
     run_.set_phase("inject");
-    if (run_.stop_token().stop_requested()) throw AbortedError("run aborted: " + run_.stop_reason());
+    if (run_.stop_token().stop_requested())
+      throw AbortedError("run aborted: " + run_.stop_reason());
     json r = {{"ok", ok}, {"elapsed", run_.now() - start}, {"ready", ready}, {"desired", desired}};
-    if (!ok) r["error"] = "only " + std::to_string(ready) + " of " + std::to_string(desired) + " pods Ready within " + format_duration(Seconds(within));
+    if (!ok)
+      r["error"] = "only " + std::to_string(ready) + " of " + std::to_string(desired) +
+                   " pods Ready within " + format_duration(Seconds(within));
     return r;
   });
 }
@@ -374,7 +413,8 @@ json ScriptHost::probe_http(const json& options) {
   std::string url = o.str("url");
   if (url.empty()) throw HostError("probe.http: option \"url\" is required");
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    throw HostError("probe.http: option \"url\" must be an http:// or https:// URL (got \"" + url.substr(0, 64) + "\")");
+    throw HostError("probe.http: option \"url\" must be an http:// or https:// URL (got \"" +
+                    url.substr(0, 64) + "\")");
   // 0 would mean "no timeout" to curl: clamp to [100ms, 60s].
   double timeout = std::clamp(o.seconds("timeout").value_or(2), 0.1, 60.0);
   long expect = o.integer("expect_status").value_or(0);
@@ -391,12 +431,14 @@ json ScriptHost::probe_http(const json& options) {
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &stop);
   auto start = std::chrono::steady_clock::now();
   CURLcode rc = curl_easy_perform(curl);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(curl);
   if (stop.stop_requested()) throw AbortedError("run aborted: " + run_.stop_reason());
-  if (rc != CURLE_OK) return {{"ok", false}, {"status", 0}, {"latency_ms", ms}, {"error", curl_easy_strerror(rc)}};
+  if (rc != CURLE_OK)
+    return {{"ok", false}, {"status", 0}, {"latency_ms", ms}, {"error", curl_easy_strerror(rc)}};
   bool ok = expect ? status == expect : (status >= 200 && status < 400);
   json r = {{"ok", ok}, {"status", status}, {"latency_ms", ms}};
   if (!ok) r["error"] = "HTTP " + std::to_string(status);
@@ -408,7 +450,8 @@ json ScriptHost::probe_query(const json& options) {
   observe::PrometheusProbeSpec spec;
   spec.url = o.str("url");
   spec.query = o.str("query");
-  if (spec.url.empty() || spec.query.empty()) throw HostError("probe.query: options \"url\" and \"query\" are required");
+  if (spec.url.empty() || spec.query.empty())
+    throw HostError("probe.query: options \"url\" and \"query\" are required");
   auto sample = observe::prometheus_query(spec, run_.t0());
   json r = {{"ok", sample.ok}, {"value", sample.value}};
   if (!sample.ok) r["error"] = sample.error;
@@ -417,15 +460,20 @@ json ScriptHost::probe_query(const json& options) {
 
 // ---- log -----------------------------------------------------------------
 
-void ScriptHost::log(const std::string& level, const std::string& message, const std::string& where) {
+void ScriptHost::log(const std::string& level, const std::string& message,
+                     const std::string& where) {
   std::string line = RunContext::bounded_line(where + " " + message);
   char t[32];
   std::snprintf(t, sizeof t, "%.1fs", run_.now());
   run_.add_log(std::string(t) + " " + level + " " + line);
-  if (level == "debug") log::debug("script: " + line);
-  else if (level == "warn") log::warn("script: " + line);
-  else if (level == "error") log::error("script: " + line);
-  else log::info("script: " + line);
+  if (level == "debug")
+    log::debug("script: " + line);
+  else if (level == "warn")
+    log::warn("script: " + line);
+  else if (level == "error")
+    log::error("script: " + line);
+  else
+    log::info("script: " + line);
 }
 
 void ScriptHost::mark(const std::string& label) { run_.add_marker("phase", label); }

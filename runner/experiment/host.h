@@ -44,6 +44,10 @@ class ScriptHost : public script::HostApi {
   void log(const std::string& level, const std::string& message, const std::string& where) override;
   void mark(const std::string& label) override;
 
+  // The first guard refusal a chaos call met ("" when none): when the script
+  // then fails with nothing journaled, the run refused before touching.
+  const std::string& guard_refusal() const { return guard_refusal_; }
+
  private:
   // Guarded call: GuardError/ApiError become HostError for the script, and an
   // abort stops the script at once.
@@ -59,6 +63,7 @@ class ScriptHost : public script::HostApi {
   const Experiment& experiment_;
   RunContext& run_;
   bool fault_started_ = false;
+  std::string guard_refusal_;
 };
 
 }  // namespace faultline::experiment

@@ -6,11 +6,13 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "reports/metrics.h"
@@ -22,8 +24,11 @@
 #include "runner/common/error.h"
 #include "runner/common/log.h"
 #include "runner/experiment/events.h"
+#include "runner/experiment/fault_records.h"
 #include "runner/experiment/host.h"
+#include "runner/experiment/preconditions.h"
 #include "runner/experiment/run_context.h"
+#include "runner/experiment/script_selectors.h"
 #include "runner/experiment/script_thread.h"
 #include "runner/experiment/signals.h"
 #include "runner/experiment/spec.h"
@@ -72,16 +77,28 @@ std::string make_run_id(const std::string& name) {
   return id;
 }
 
+}  // namespace
+
+void check_script_selectors(const std::string& scripts_dir, const std::string& script) {
+  std::ifstream in(fs::path(scripts_dir) / script);
+  std::stringstream text;
+  text << in.rdbuf();
+  check_literal_selectors("lua-scripts/" + script, text.str());
+}
+
+namespace {
+
 Experiment load(const std::string& file, const CommonOptions& options, script::LuaHost** host_out,
                 std::unique_ptr<script::LuaHost>& host) {
   Experiment e = parse_experiment_file(file);
   for (const auto& p : options.params) apply_param_override(e, p);
   std::string dir = resolve_scripts_dir(file, options.scripts_dir);
   if (!fs::exists(fs::path(dir) / e.script))
-    throw InputError(file + ": spec.script: " + e.script + " not found in the scripts directory " + dir +
-                     " (set --scripts)");
+    throw InputError(file + ": spec.script: " + e.script + " not found in the scripts directory " +
+                     dir + " (set --scripts)");
   host = std::make_unique<script::LuaHost>(dir);
   host->check(e.script);  // compiled, not run
+  check_script_selectors(dir, e.script);
   if (host_out) *host_out = host.get();
   return e;
 }
@@ -95,26 +112,9 @@ bool interruptible_sleep(std::stop_token stop, double seconds) {
 }
 
 json target_json(const Experiment& e) {
-  return {{"namespace", e.target.namespace_}, {"selector", e.target.selector}, {"service", e.target.service}};
-}
-
-void fill_faults(reports::RunRecord& rec, const std::vector<chaos::JournalEntry>& entries) {
-  for (const auto& e : entries) {
-    reports::FaultRecord f;
-    f.id = e.id;
-    f.action = e.action + "_" + e.kind;
-    f.target = e.kind + "/" + (e.ns.empty() ? "" : e.ns + "/") + e.name;
-    f.applied = std::max(0.0, e.t_applied);
-    if (e.t_reverted >= 0) f.rolled_back = e.t_reverted;
-    if (e.state == "reverted") f.status = "rolled_back";
-    else if (e.state == "not_reversible") f.status = "not_reversible";
-    else if (e.state == "skipped") f.status = "skipped";
-    else if (e.state == "failed") f.status = "rollback_failed";
-    else f.status = "applied";
-    if (!e.note.empty()) f.error = e.note;
-    f.detail = {{"journal_state", e.state}};
-    rec.faults.push_back(f);
-  }
+  return {{"namespace", e.target.namespace_},
+          {"selector", e.target.selector},
+          {"service", e.target.service}};
 }
 
 class Phases {
@@ -139,15 +139,16 @@ class Phases {
   RunContext& run_;
 };
 
-int finish(reports::RunRecord& rec, const RunOptions& o, RunContext& run, reports::RunMetrics* metrics,
-           const std::string& out_dir) {
+int finish(reports::RunRecord& rec, const RunOptions& o, RunContext& run,
+           reports::RunMetrics* metrics, const std::string& out_dir) {
   rec.ended_at = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
   rec.duration_seconds = run.now();
   for (const auto& m : run.markers()) rec.markers.push_back(m);
   rec.log = run.log();
   try {
     reports::write_all(rec, out_dir);
-    log::info("reports written to " + out_dir + " (report.html, report.json, junit.xml, summary.md)");
+    log::info("reports written to " + out_dir +
+              " (report.html, report.json, junit.xml, summary.md)");
   } catch (const std::exception& e) {
     log::error(std::string("writing the reports failed: ") + e.what());
   }
@@ -179,6 +180,24 @@ int run(const RunOptions& o) {
   }
   kube::Client client(kube::load_config(o.kube));  // InputError → exit 2
 
+  // Read-only, before anything else: what the input names must exist (a zone
+  // that does not → InputError, exit 2, one line), and what the drill would
+  // test must be there (else refused below, exit 1, with a report).
+  std::string kubernetes_version, connect_error, precheck_error;
+  std::vector<std::string> refusals;
+  try {
+    kubernetes_version = client.server_version().value("gitVersion", "");
+  } catch (const std::exception& ex) {
+    connect_error = ex.what();
+  }
+  if (connect_error.empty()) {
+    try {
+      refusals = check_preconditions(client, e);
+    } catch (const kube::ApiError& ex) {
+      precheck_error = ex.what();
+    }
+  }
+
   RunContext run;
   on_signal([&run](const std::string& sig) { run.request_stop(sig); });
   SignalScope signals;  // every return: the callback must not outlive `run`
@@ -193,9 +212,10 @@ int run(const RunOptions& o) {
   rec.cluster_context = client.config().context_name;
   rec.cluster_server = client.config().server;
   rec.started_at = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
-  std::string out_dir = o.output_dir.empty()
-                            ? (fs::path("faultline-reports") / (e.name + "-" + utc_stamp("%Y%m%dT%H%M%SZ"))).string()
-                            : o.output_dir;
+  std::string out_dir =
+      o.output_dir.empty()
+          ? (fs::path("faultline-reports") / (e.name + "-" + utc_stamp("%Y%m%dT%H%M%SZ"))).string()
+          : o.output_dir;
   std::unique_ptr<reports::RunMetrics> metrics;
   if (o.metrics_port > 0 || !o.pushgateway.empty()) {
     metrics = std::make_unique<reports::RunMetrics>();
@@ -217,10 +237,21 @@ int run(const RunOptions& o) {
   };
 
   phases.begin("connect");
-  try {
-    rec.kubernetes_version = client.server_version().value("gitVersion", "");
-  } catch (const std::exception& ex) {
-    return fail_early("error", kClusterError, std::string("cannot reach the cluster: ") + ex.what());
+  rec.kubernetes_version = kubernetes_version;
+  if (!connect_error.empty())
+    return fail_early("error", kClusterError, "cannot reach the cluster: " + connect_error);
+
+  // Before the lock, the journal, the events or any fault: nothing touched.
+  phases.begin("preconditions");
+  if (!precheck_error.empty())
+    return fail_early("error", kClusterError,
+                      "checking the preconditions: Kubernetes API: " + precheck_error);
+  if (!refusals.empty()) {
+    std::string why;
+    for (const auto& r : refusals) why += (why.empty() ? "" : "; ") + r;
+    return fail_early(
+        "failed", kSloFailed,
+        "steady state does not hold before any fault: " + why + " (refused: nothing was touched)");
   }
 
   phases.begin("lock");
@@ -236,8 +267,8 @@ int run(const RunOptions& o) {
       auto ns = stale.state_namespace.empty() ? o.state_namespace : stale.state_namespace;
       auto report = chaos::recover_run(client, ns, stale.run_id, std::chrono::seconds(120), 32);
       if (!report.complete())
-        throw std::runtime_error("the previous drill's rollback is incomplete: " + report.remaining.front() +
-                                 " (run `faultline recover`)");
+        throw std::runtime_error("the previous drill's rollback is incomplete: " +
+                                 report.remaining.front() + " (run `faultline recover`)");
     };
     lock.acquire(take_over, run.stop_token());
     // A journal without a live lock (its runner was SIGKILLed and the lease
@@ -251,22 +282,20 @@ int run(const RunOptions& o) {
   } catch (const chaos::LockHeldError& ex) {
     return fail_early("error", kClusterError, ex.what());
   } catch (const kube::ApiError& ex) {
-    return fail_early("error", kClusterError, std::string("cannot take the drill lock: ") + ex.what());
+    return fail_early("error", kClusterError,
+                      std::string("cannot take the drill lock: ") + ex.what());
   } catch (const std::exception& ex) {
     return fail_early("rollback_incomplete", kRollbackIncomplete, ex.what());
   }
 
+  // The journal and the Events are written only once the steady state held:
+  // a drill refused at preflight leaves nothing behind but its report.
   chaos::Journal journal(
       client, o.state_namespace, rec.run_id,
       {{"experiment", e.name}, {"file", o.experiment_file}, {"started_at", rec.started_at}});
   journal.set_gate([&lock] { lock.check_valid(); });
-  try {
-    journal.open();
-  } catch (const std::exception& ex) {
-    return fail_early("error", kClusterError, std::string("cannot write the journal: ") + ex.what());
-  }
+  bool journal_opened = false, started = false;
   EventRecorder events(client, e.target.namespace_, e.target.selector);
-  events.emit("DrillStarted", "faultline drill " + rec.run_id + " started (" + e.script + ")", false);
 
   chaos::ChaosOptions copts;
   copts.run_id = rec.run_id;
@@ -313,21 +342,38 @@ int run(const RunOptions& o) {
     });
 
     phases.begin("preflight");
-    if (!interruptible_sleep(run.stop_token(), e.timing.warmup.count())) throw AbortedError(run.stop_reason());
+    if (!interruptible_sleep(run.stop_token(), e.timing.warmup.count()))
+      throw AbortedError(run.stop_reason());
     double warm_to = run.now();
-    auto steady = slo::steady_state(e.slos, observer->snapshot(), warm_to - e.timing.warmup.count(), warm_to);
+    auto steady =
+        slo::steady_state(e.slos, observer->snapshot(), warm_to - e.timing.warmup.count(), warm_to);
     if (!steady.holds) {
       phases.end_current("failed", steady.failures());
       throw std::domain_error("steady state does not hold before any fault: " + steady.failures());
     }
-
-    slo::AbortWatcher watcher(*observer, slo::AbortMonitor(e.aborts), [&](const slo::AbortBreach& b) {
-      {
-        std::lock_guard lock(breach_mutex);
-        if (!breach) breach = b;
+    // A probe that could not run (a watch refused with 4xx, a bad URL) proves
+    // nothing: the steady state is unknown, so it does not hold.
+    for (const auto& f : observer->failures())
+      if (f.t <= warm_to) {
+        phases.end_current("failed", f.probe + ": " + f.message);
+        throw std::domain_error("steady state does not hold before any fault: probe " + f.probe +
+                                " cannot run: " + f.message);
       }
-      run.request_stop("stop condition breached: " + b.message);
-    });
+
+    journal.open();  // an ApiError here: exit 4, nothing was touched yet
+    journal_opened = true;
+    events.emit("DrillStarted", "faultline drill " + rec.run_id + " started (" + e.script + ")",
+                false);
+    started = true;
+
+    slo::AbortWatcher watcher(*observer, slo::AbortMonitor(e.aborts),
+                              [&](const slo::AbortBreach& b) {
+                                {
+                                  std::lock_guard lock(breach_mutex);
+                                  if (!breach) breach = b;
+                                }
+                                run.request_stop("stop condition breached: " + b.message);
+                              });
     watcher.start();
 
     phases.begin("inject");
@@ -350,11 +396,13 @@ int run(const RunOptions& o) {
       auto window = slo::EvalWindow::verify(snap, run.now());
       bool recovered = true;
       for (const auto& s : e.slos)
-        if (s.kind == slo::SloKind::Replacement) recovered = recovered && slo::evaluate(s, snap, window).passed;
+        if (s.kind == slo::SloKind::Replacement)
+          recovered = recovered && slo::evaluate(s, snap, window).passed;
       if (recovered) break;
       if (!interruptible_sleep(run.stop_token(), 0.5)) throw AbortedError(run.stop_reason());
     }
-    if (!interruptible_sleep(run.stop_token(), e.timing.cooldown.count())) throw AbortedError(run.stop_reason());
+    if (!interruptible_sleep(run.stop_token(), e.timing.cooldown.count()))
+      throw AbortedError(run.stop_reason());
     watcher.stop();
     if (std::lock_guard lock(breach_mutex); breach) throw AbortedError(run.stop_reason());
 
@@ -365,7 +413,8 @@ int run(const RunOptions& o) {
       if (!s.passed) {
         result = "failed";
         code = kSloFailed;
-        error += (error.empty() ? "" : "; ") + s.name + ": measured " + s.measured_text + ", bound " + s.bound_text;
+        error += (error.empty() ? "" : "; ") + s.name + ": measured " + s.measured_text +
+                 ", bound " + s.bound_text;
       }
     if (!error.empty()) error = "SLO failed: " + error;
   } catch (const AbortedError& ex) {
@@ -384,6 +433,11 @@ int run(const RunOptions& o) {
     if (run.stop_token().stop_requested()) {
       result = "aborted", code = kAborted, error = run.stop_reason();
       run.add_marker("abort", error);
+    } else if (host && !host->guard_refusal().empty() && journal.entries().empty()) {
+      // A guard refused the first fault: the input asks for more than the
+      // guards allow, and nothing was touched.
+      result = "error", code = kInvalidInput,
+      error = "refused before touching anything: " + host->guard_refusal();
     } else {
       result = "error", code = kSloFailed, error = std::string("script error: ") + ex.what();
     }
@@ -409,12 +463,18 @@ int run(const RunOptions& o) {
   // Exit 5 only for what is really left: once everything is restored the
   // journal has nothing to undo, whether or not it can still be written.
   try {
-    if (outcome.complete) journal.close();
-    else journal.persist();
+    if (journal_opened || !journal.entries().empty()) {
+      if (outcome.complete)
+        journal.close();
+      else
+        journal.persist();
+    }
   } catch (const std::exception& ex) {
     if (outcome.complete)
-      log::warn(std::string("deleting the journal failed (nothing in it is left to undo; the next run or "
-                            "`faultline recover` clears it): ") + ex.what());
+      log::warn(
+          std::string("deleting the journal failed (nothing in it is left to undo; the next run or "
+                      "`faultline recover` clears it): ") +
+          ex.what());
     else
       outcome.remaining.push_back(std::string("journal: ") + ex.what());
   }
@@ -434,20 +494,26 @@ int run(const RunOptions& o) {
   if (!outcome.complete) {
     result = "rollback_incomplete";
     code = kRollbackIncomplete;
-    error += (error.empty() ? "" : "; ") + std::string("rollback incomplete: ") + outcome.remaining.front() +
-             " (run `faultline recover`)";
+    error += (error.empty() ? "" : "; ") + std::string("rollback incomplete: ") +
+             outcome.remaining.front() + " (run `faultline recover`)";
   }
-  events.emit("DrillRolledBack", outcome.complete ? "rollback complete" : "rollback INCOMPLETE", !outcome.complete);
+  if (started)
+    events.emit("DrillRolledBack", outcome.complete ? "rollback complete" : "rollback INCOMPLETE",
+                !outcome.complete);
 
   phases.begin("report");
-  fill_faults(rec, journal.entries());
-  if (breach) rec.abort = breach->record();
-  else if (result == "aborted") rec.abort = reports::AbortRecord{run.stop_reason(), run.now(), "", error};
+  rec.faults = fault_records(journal.entries());
+  if (breach)
+    rec.abort = breach->record();
+  else if (result == "aborted")  // the reason once: "SIGTERM", not "SIGTERM — SIGTERM"
+    rec.abort = reports::AbortRecord{run.stop_reason(), run.now(), "",
+                                     error == run.stop_reason() ? "" : error};
   if (observer) {
     auto snap = observer->snapshot();
     rec.series = observe::to_series(snap);
     for (const auto& s : rec.slos) {
-      if (s.kind == "availability" && s.measured && !rec.availability_ratio) rec.availability_ratio = s.measured;
+      if (s.kind == "availability" && s.measured && !rec.availability_ratio)
+        rec.availability_ratio = s.measured;
       if (s.kind == "replacement" && s.measured) rec.replacement_seconds = s.measured;
     }
   }
@@ -455,7 +521,9 @@ int run(const RunOptions& o) {
   rec.result = result;
   rec.exit_code = code;
   rec.error = error;
-  events.emit("DrillFinished", "result: " + result + (error.empty() ? "" : " — " + error), code != 0);
+  if (started)
+    events.emit("DrillFinished", "result: " + result + (error.empty() ? "" : " — " + error),
+                code != 0);
   phases.end_current("ok");
   int exit_code = finish(rec, o, run, metrics.get(), out_dir);
   if (script && !script->finished()) {
@@ -472,8 +540,9 @@ int run(const RunOptions& o) {
 int validate(const std::string& file, const CommonOptions& options) {
   std::unique_ptr<script::LuaHost> lua;
   Experiment e = load(file, options, nullptr, lua);
-  std::cout << file << ": valid (experiment " << e.name << ", script " << e.script << ", " << e.probes.size()
-            << " probe(s), " << e.slos.size() << " SLO(s), " << e.aborts.size() << " stop condition(s))\n";
+  std::cout << file << ": valid (experiment " << e.name << ", script " << e.script << ", "
+            << e.probes.size() << " probe(s), " << e.slos.size() << " SLO(s), " << e.aborts.size()
+            << " stop condition(s))\n";
   return kPassed;
 }
 

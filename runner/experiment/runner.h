@@ -28,14 +28,14 @@ inline constexpr std::chrono::seconds kRollbackDeadline{90};
 
 struct CommonOptions {
   kube::LoadOptions kube;
-  std::string scripts_dir;          // "" → next to the experiment, then ./lua-scripts
+  std::string scripts_dir;  // "" → next to the experiment, then ./lua-scripts
   std::string state_namespace = "faultline";
   std::vector<std::string> params;  // key=value overrides
 };
 
 struct RunOptions : CommonOptions {
   std::string experiment_file;
-  std::string output_dir;           // "" → ./faultline-reports/<name>-<timestamp>
+  std::string output_dir;  // "" → ./faultline-reports/<name>-<timestamp>
   int metrics_port = 0;
   std::string metrics_bind = "0.0.0.0";
   std::string pushgateway;
@@ -46,6 +46,9 @@ int run(const RunOptions& options);
 int validate(const std::string& experiment_file, const CommonOptions& options);
 int plan(const std::string& experiment_file, const CommonOptions& options);
 int recover(const CommonOptions& options);
+
+// validate's check of the selectors written literally in the script (exit 2).
+void check_script_selectors(const std::string& scripts_dir, const std::string& script);
 
 // Where the scripts of an experiment live (see CommonOptions::scripts_dir).
 std::string resolve_scripts_dir(const std::string& experiment_file, const std::string& flag);

@@ -36,8 +36,14 @@ double positive_rate(const YamlReader& node, const std::string& what) {
 Seconds positive_duration(const YamlReader& node, const std::string& what) {
   auto d = node.as_duration(what);
   if (d.count() <= 0) node.fail(what + ": must be greater than 0");
+  // libcurl takes whole milliseconds, and 0 means "no timeout at all".
+  if (d.count() < 0.001) node.fail(what + ": must be at least 1ms");
   return d;
 }
+
+// A poll interval under this spins the poller (and loads the server) for
+// no gain: Prometheus itself scrapes every few seconds.
+constexpr double kMinPollSeconds = 0.1;
 
 HttpProbeSpec parse_http(const YamlReader& n) {
   const std::string what = "http probe";
@@ -99,7 +105,7 @@ PodsProbeSpec parse_pods(const YamlReader& n) {
   PodsProbeSpec s;
   if (!n.defined()) return s;
   n.expect_map({"selector"}, "pods probe");
-  if (auto sel = n.opt_string("selector")) s.selector = *sel;
+  if (n.has("selector")) s.selector = n["selector"].as_selector("pods probe selector");
   return s;
 }
 
@@ -114,7 +120,10 @@ PrometheusProbeSpec parse_prometheus(const YamlReader& n) {
   while (!s.url.empty() && s.url.back() == '/') s.url.pop_back();
   s.query = n["query"].as_string(what);
   if (s.query.empty()) n["query"].fail(what + ": query must not be empty");
-  if (n.has("every")) s.every = positive_duration(n["every"], what + " every");
+  if (n.has("every")) {
+    s.every = positive_duration(n["every"], what + " every");
+    if (s.every.count() < kMinPollSeconds) n["every"].fail(what + " every: must be at least 100ms");
+  }
   if (n.has("timeout")) s.timeout = positive_duration(n["timeout"], what + " timeout");
   if (auto f = n.opt_string("bearer_token_file")) s.bearer_token_file = *f;
   if (auto f = n.opt_string("ca_file")) s.ca_file = *f;

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct PodsSample {
   // Pods still on the zones declared faulted when the sample was taken (for
   // the live view; SLOs recompute it from pods_by_zone and their window).
   int on_faulted_zones = 0;
+  // The zones the workload's spread counts (spread_domains.h); empty when
+  // not known yet (then every zone counts).
+  std::set<std::string> eligible_zones;
 };
 
 // A Prometheus query result (or the reason there was none).
@@ -72,7 +76,8 @@ struct ReadyEvent {
 struct PdbSample {
   double t = 0;
   std::string name;
-  int desired_healthy = 0;  // minAvailable resolved to a count by the disruption controller
+  int desired_healthy = 0;  // the budget's rule resolved to a count by the disruption controller
+  std::string rule;         // the PDB's own rule: "minAvailable 4", "maxUnavailable 25%"
   int current_healthy = 0;
   int expected_pods = 0;
   int disruptions_allowed = 0;

@@ -1,5 +1,7 @@
 #include "runner/observe/trackers.h"
 
+#include "runner/observe/spread_domains.h"
+
 namespace faultline::observe {
 namespace {
 
@@ -121,6 +123,13 @@ PodsTracker::Update PodsTracker::apply_pod(const kube::WatchEvent& event, double
     p.active = pod_active(event.object);
     p.ready = p.active && pod_ready(event.object);
     p.owner = controller_of(event.object);
+    if (p.active) {
+      const json spec = event.object.value("spec", json::object());
+      json placement = {{"spec", json::object()}};
+      for (const char* k : {"nodeSelector", "affinity", "tolerations", "topologySpreadConstraints"})
+        if (spec.contains(k)) placement["spec"][k] = spec[k];
+      if (placement != placement_) placement_ = std::move(placement), eligible_.reset();
+    }
     if (p.active && !p.owner.first.empty() && owners_seen_.insert(p.owner).second)
       u.new_owner = true;
     if (p.ready && !was_ready) {
@@ -149,6 +158,12 @@ std::optional<PodsSample> PodsTracker::apply_node(const kube::WatchEvent& event,
     return std::nullopt;
   }
   node_zone_[name] = zone;
+  json kept = {
+      {"metadata",
+       {{"name", name}, {"labels", event.object["metadata"].value("labels", json::object())}}},
+      {"spec",
+       {{"taints", event.object.value("spec", json::object()).value("taints", json::array())}}}};
+  if (nodes_[name] != kept) nodes_[name] = std::move(kept), eligible_.reset();
   bool new_zone = zones_.insert(zone).second;
   if (zone == old && !new_zone) return std::nullopt;
   bool hosts_pods = false;
@@ -223,6 +238,14 @@ PodsSample PodsTracker::sample_locked(double t) const {
     }
   }
   s.desired = desired_ ? *desired_ : desired_fallback_ ? *desired_fallback_ : s.ready;
+  if (!placement_.is_null() && !nodes_.empty()) {
+    if (!eligible_) {
+      eligible_.emplace();
+      for (const auto& [node, n] : nodes_)
+        if (node_counts_for_spread(placement_, n)) eligible_->insert(zone_of_locked(node));
+    }
+    s.eligible_zones = *eligible_;
+  }
   return s;
 }
 
@@ -235,6 +258,12 @@ std::optional<PdbSample> pdb_sample(const kube::WatchEvent& event, double t) {
   s.current_healthy = int_at(event.object, json::json_pointer("/status/currentHealthy"));
   s.expected_pods = int_at(event.object, json::json_pointer("/status/expectedPods"));
   s.disruptions_allowed = int_at(event.object, json::json_pointer("/status/disruptionsAllowed"));
+  const json spec = event.object.value("spec", json::object());
+  for (const char* rule : {"minAvailable", "maxUnavailable"})
+    if (spec.contains(rule) && (spec[rule].is_number_integer() || spec[rule].is_string()))
+      s.rule = std::string(rule) + " " +
+               (spec[rule].is_string() ? spec[rule].get<std::string>()
+                                       : std::to_string(spec[rule].get<long long>()));
   return s;
 }
 

@@ -76,6 +76,11 @@ class PodsTracker {
   mutable std::mutex mu_;
   std::map<std::string, Pod> pods_;
   std::map<std::string, std::string> node_zone_;
+  std::map<std::string, nlohmann::json>
+      nodes_;                 // name -> {metadata: {name, labels}, spec: {taints}}
+  nlohmann::json placement_;  // the latest active pod's placement rules, null until one
+  mutable std::optional<std::set<std::string>>
+      eligible_;  // cache, reset when nodes_ or placement_ change
   std::set<std::string> zones_;
   std::set<std::pair<std::string, std::string>> owners_seen_;
   std::optional<int> desired_;           // resolved from the workload

@@ -306,8 +306,15 @@ SloRecord replacement(const SloSpec& spec, const TimelineSnapshot& snap, const E
   std::optional<int> skew;
   std::string spread;
   int lo = 0, hi = 0;
+  // Only the zones the workload can use count, as the scheduler's topology
+  // spread counts them (nodeAffinityPolicy / nodeTaintsPolicy).
+  std::string not_eligible;
   for (const auto& [zone, n] : last.ready_by_zone) {
     if (faulted.count(zone) || zone == observe::kUnknownZone) continue;
+    if (!last.eligible_zones.empty() && !last.eligible_zones.count(zone)) {
+      not_eligible += (not_eligible.empty() ? "" : ", ") + zone;
+      continue;
+    }
     lo = skew ? std::min(lo, n) : n;
     hi = skew ? std::max(hi, n) : n;
     skew = hi - lo;
@@ -343,6 +350,8 @@ SloRecord replacement(const SloSpec& spec, const TimelineSnapshot& snap, const E
   if (latest) r.detail += " (last Ready: " + latest->pod + " in " + latest->zone + ")";
   if (spec.max_skew) {
     r.detail += "; spread at end: " + (spread.empty() ? std::string("no zones") : spread);
+    if (!not_eligible.empty())
+      r.detail += " (not counted, the workload cannot be placed there: " + not_eligible + ")";
     if (!skew_ok) r.detail += " (skew over the bound)";
   }
   return r;
@@ -381,7 +390,10 @@ SloRecord pdb(const SloSpec& spec, const TimelineSnapshot& snap, const EvalWindo
       if (p.t <= t) d = p.desired_healthy;
     return d;
   };
-  r.bound_text = ">= " + std::to_string(desired_healthy_at(w.from)) + " Ready (minAvailable)";
+  // The bound names the PDB's own rule: a maxUnavailable budget is not a minAvailable one.
+  const std::string rule = budget.back().rule;
+  r.bound_text = ">= " + std::to_string(desired_healthy_at(w.from)) + " Ready" +
+                 (rule.empty() ? "" : " (" + rule + ")");
 
   const auto* pods = series_of(snap.pods, spec.probe);
   std::optional<int> min_ready;
@@ -409,11 +421,16 @@ SloRecord pdb(const SloSpec& spec, const TimelineSnapshot& snap, const EvalWindo
     }
   }
   if (windows == 0) {
+    // Not a failure (README "SLOs"): a zone outage makes no voluntary
+    // disruption, and a drill whose real SLOs all passed must not exit 1 for
+    // a budget that was never asked. Reported as such, never as a pass.
+    r.passed = true;
     r.measured_text = "not exercised";
     r.deciding_span = Span{w.from, w.to};
     r.detail =
-        "no voluntary disruption (drain, evict) happened in the window, so the budget was "
-        "never put to the test";
+        "not exercised: no voluntary disruption (drain, evict) happened in the window, so the "
+        "budget was "
+        "never put to the test (this does not fail the run)";
     if (!violations.empty()) r.detail += "; deliberate violations: " + violations;
     return r;
   }

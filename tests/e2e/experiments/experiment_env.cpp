@@ -83,7 +83,7 @@ std::string ExperimentSpec::yaml() const {
       "apiVersion: faultline.io/v1alpha1\nkind: Experiment\nmetadata:\n  name: " + name +
       "\nspec:\n  script: " + script + "\n";
   if (!params.empty()) y += "  params: " + params + "\n";
-  y += "  target: { namespace: shop, selector: app=checkout, service: checkout }\n";
+  y += "  target: " + target + "\n";
   auto list = [&](const char* key, const std::vector<std::string>& items) {
     if (items.empty()) return;
     y += std::string("  ") + key + ":\n";

@@ -53,6 +53,7 @@ struct ExperimentSpec {
   std::string name = "e2e-drill";
   std::string script = "zone_outage.lua";
   std::string params = "{ zone: zone-a, within: 60s }";
+  std::string target = "{ namespace: shop, selector: app=checkout, service: checkout }";
   std::vector<std::string> probes = {"{ name: endpoints, endpoints: { service: checkout } }",
                                      "{ name: pods, pods: {} }"};
   std::vector<std::string> slos = {"{ ready_endpoints: { service: checkout, min: 2 } }"};

@@ -139,6 +139,22 @@ TEST_F(FaultMatrix, SigtermDuringDrain_StopsTheDrainRollsBackAndExitsThree) {
   EXPECT_NE(report.value("error", "").find("SIGTERM"), std::string::npos)
       << report.value("error", "");
   EXPECT_TRUE(report["rollback"].value("complete", false));
+  // The reason once ("SIGTERM", not "SIGTERM — SIGTERM"), and the evictions
+  // the PDB refused until the abort were never made: not evictions at t=0.
+  ASSERT_TRUE(report["abort"].is_object()) << report.dump(2);
+  EXPECT_NE(report["abort"].value("message", ""), report["abort"].value("condition", ""))
+      << report["abort"].dump();
+  std::string md;
+  EXPECT_EQ(
+      testing::run(faultline_binary() + " report " + out_dir + "/report.json --format md", &md), 0)
+      << md;
+  EXPECT_EQ(md.find("SIGTERM — SIGTERM"), std::string::npos) << md;
+  EXPECT_EQ(md.find("not reversible"), std::string::npos) << md;
+  for (const auto& f : report.value("faults", json::array())) {
+    if (f.value("action", "") == "evict_pod") {
+      EXPECT_EQ(f.value("status", ""), "not_applied") << f.dump();
+    }
+  }
   expect_cluster_as_before(before_);
   // Every eviction was refused, so not one pod was lost either.
   EXPECT_EQ(demo_pod_names(), pods_before);

@@ -116,8 +116,9 @@ void set_blob(CURL* h, CURLoption option, const std::string& pem) {
 
 }  // namespace
 
-FaultProxy::FaultProxy(kube::ClientConfig upstream, std::function<bool(const ProxiedRequest&)> fail)
-    : upstream_(std::move(upstream)), fail_(std::move(fail)) {
+FaultProxy::FaultProxy(kube::ClientConfig upstream, std::function<bool(const ProxiedRequest&)> fail,
+                       int status)
+    : upstream_(std::move(upstream)), fail_(std::move(fail)), status_(status) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw std::runtime_error("proxy: socket failed");
@@ -233,13 +234,15 @@ void FaultProxy::serve(int fd) {
   }
   if (fail) {
     ++injected_;
-    std::string body =
-        R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
-        R"("message":"injected by the e2e fault proxy","reason":"InternalError","code":500})";
-    send_all(
-        fd,
-        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
-            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    const bool forbidden = status_ == 403;
+    std::string code = std::to_string(status_);
+    std::string body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
+                       R"("message":"injected by the e2e fault proxy","reason":")" +
+                       std::string(forbidden ? "Forbidden" : "InternalError") + R"(","code":)" +
+                       code + "}";
+    send_all(fd, "HTTP/1.1 " + code + (forbidden ? " Forbidden" : " Internal Server Error") +
+                     "\r\nContent-Type: application/json\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
     return;
   }
   ++forwarded_;

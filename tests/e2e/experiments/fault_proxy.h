@@ -24,9 +24,11 @@ struct ProxiedRequest {
 
 class FaultProxy {
  public:
-  // `fail(request)` decides whether a request is answered 500 instead of
-  // forwarded; it is called for every request, one at a time.
-  FaultProxy(kube::ClientConfig upstream, std::function<bool(const ProxiedRequest&)> fail);
+  // `fail(request)` decides whether a request is answered `status` (500, or
+  // e.g. 403 for a watch RBAC refuses) instead of forwarded; it is called for
+  // every request, one at a time (so it can also record them all).
+  FaultProxy(kube::ClientConfig upstream, std::function<bool(const ProxiedRequest&)> fail,
+             int status = 500);
   ~FaultProxy();
   FaultProxy(const FaultProxy&) = delete;
   FaultProxy& operator=(const FaultProxy&) = delete;
@@ -45,6 +47,7 @@ class FaultProxy {
 
   kube::ClientConfig upstream_;
   std::function<bool(const ProxiedRequest&)> fail_;
+  int status_ = 500;
   std::mutex fail_mutex_;
   int listen_fd_ = -1;
   int port_ = 0;

@@ -53,5 +53,44 @@ TEST_F(PreexistingCordon, ZoneOutageLeavesAnOperatorsCordonInPlace) {
   EXPECT_EQ(skipped, 1) << report.value("faults", json::array()).dump(2);
 }
 
+// The other side: a node this run cordoned itself (cordon_zone, then a
+// drain that cordons again) is "already cordoned by this run", never "before
+// the run"; and the run's own report.json, with its skipped entries, is read
+// back by `faultline report` (the reader knows every state the writer writes).
+TEST_F(PreexistingCordon, ANodeThisRunCordonedIsNotReportedAsCordonedBeforeTheRun) {
+  fresh_demo();
+  NodeSnapshot before = snapshot_nodes();
+  Scratch scratch;
+  scratch.script(
+      "cordon_then_drain.lua",
+      "chaos.cordon_zone(\"zone-a\")\nchaos.drain_zone(\"zone-a\", { timeout = \"60s\" })\n");
+  ExperimentSpec spec;
+  spec.name = "cordon-then-drain";
+  spec.script = "cordon_then_drain.lua";
+  spec.params = "";
+  std::string file = scratch.experiment(spec.name, spec.yaml()), out_dir = scratch.output_dir(),
+              output;
+
+  int code = faultline("run " + file + " --output-dir " + out_dir, &output);
+
+  EXPECT_EQ(code, 0) << output;
+  json report = read_report(out_dir);
+  int skipped = 0;
+  for (const auto& f : report.value("faults", json::array())) {
+    EXPECT_EQ(f.value("error", "").find("before the run"), std::string::npos) << f.dump();
+    if (f.value("status", "") == "skipped") {
+      EXPECT_EQ(f.value("error", "").rfind("already cordoned by this run (fault ", 0), 0u)
+          << f.dump();
+      ++skipped;
+    }
+  }
+  EXPECT_GT(skipped, 0) << report.value("faults", json::array()).dump(2);
+  std::string md;
+  EXPECT_EQ(run(faultline_binary() + " report " + out_dir + "/report.json --format md", &md), 0)
+      << md;
+  EXPECT_EQ(md.find("still applied"), std::string::npos) << md;
+  expect_nodes_as_before(before);
+}
+
 }  // namespace
 }  // namespace faultline::testing

@@ -74,6 +74,21 @@ kube::WatchEvent pod(const std::string& type, const std::string& name, const std
   return {type, p};
 }
 
+TEST(PodsTracker, EligibleZonesFollowThePodsNodeAffinity) {
+  PodsTracker t;
+  for (const char* z : {"zone-a", "zone-b", "zone-c", "zone-d"})
+    t.apply_node(node(std::string("n-") + z, z), 0);
+  auto e = pod("ADDED", "p1", "n-zone-b", true);
+  e.object["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+          ["nodeSelectorTerms"] = json::array({{{"matchExpressions",
+                                                 {{{"key", "topology.kubernetes.io/zone"},
+                                                   {"operator", "In"},
+                                                   {"values", {"zone-a", "zone-b", "zone-c"}}}}}}});
+  auto u = t.apply_pod(e, 1);
+  EXPECT_EQ(u.sample.eligible_zones, (std::set<std::string>{"zone-a", "zone-b", "zone-c"}));
+  EXPECT_EQ(u.sample.ready_by_zone.at("zone-d"), 0);  // still shown, just not counted for skew
+}
+
 TEST(PodsTracker, CountsReadyPodsPerZoneFromTheNodeMap) {
   PodsTracker t;
   t.apply_node(node("n-a", "zone-a"), 0);
@@ -167,6 +182,15 @@ TEST(PdbSample, ReadsTheDisruptionControllersStatus) {
   EXPECT_EQ(s->current_healthy, 5);
   EXPECT_EQ(s->disruptions_allowed, 1);
   EXPECT_FALSE(pdb_sample({"DELETED", e.object}, 4));
+}
+
+TEST(PdbSample, KeepsTheBudgetsOwnRule) {
+  kube::WatchEvent min{"MODIFIED",
+                       {{"metadata", {{"name", "web"}}}, {"spec", {{"minAvailable", 4}}}}};
+  EXPECT_EQ(pdb_sample(min, 1)->rule, "minAvailable 4");
+  kube::WatchEvent max{"MODIFIED",
+                       {{"metadata", {{"name", "web"}}}, {"spec", {{"maxUnavailable", "25%"}}}}};
+  EXPECT_EQ(pdb_sample(max, 1)->rule, "maxUnavailable 25%");
 }
 
 TEST(NodeZone, FallsBackToTheDeprecatedLabel) {

@@ -3,8 +3,10 @@
 // fail, and that the schema and from_json agree on what is required.
 #include <gtest/gtest.h>
 
+#include "reports/fault_status.h"
 #include "reports/render.h"
 #include "reports/run_record.h"
+#include "reports/verdict.h"
 #include "runner/common/error.h"
 #include "tests/unit/reports/sample_record.h"
 #include "tests/unit/reports/tools.h"
@@ -84,6 +86,45 @@ TEST(ReportSchema, BrokenRecordsFailValidationAndAreRefusedByFromJson) {
   for (const auto& f : files) {
     EXPECT_NE(result.out.find(f + ": INVALID"), std::string::npos) << f << "\n" << result.out;
   }
+}
+
+// One source of truth for fault states: the schema's enum is exactly the
+// list the writer and the reader use, and a record with a fault in every
+// state is valid, reads back, and renders the right headline.
+TEST(ReportSchema, FaultStates_SchemaWriterAndReaderAgreeOnEveryState) {
+  json schema =
+      json::parse(testing::read_file(testing::source_dir() + "/reports/schema/report.schema.json"));
+  std::vector<std::string> in_schema =
+      schema["properties"]["faults"]["items"]["properties"]["status"]["enum"]
+          .get<std::vector<std::string>>();
+  EXPECT_EQ(in_schema, fault_status_names());
+
+  RunRecord r = testing::zone_outage_run(Outcome::Passed);
+  r.faults.clear();
+  int id = 0;
+  for (const auto& s : kFaultStatuses) {
+    FaultRecord f;
+    f.id = ++id;
+    f.action = "cordon_node";
+    f.target = "node/zone-a-" + std::to_string(id);
+    f.status = std::string(s.name);
+    r.faults.push_back(f);
+  }
+  std::string text = render(r, Format::Json);
+  RunRecord back = from_json(json::parse(text));
+  ASSERT_EQ(back.faults.size(), kFaultStatuses.size());
+  for (size_t i = 0; i < kFaultStatuses.size(); ++i)
+    EXPECT_EQ(back.faults[i].status, kFaultStatuses[i].name);
+
+  testing::TempDir dir;
+  std::string file = dir.file("every-state.json");
+  testing::write_file(file, text);
+  auto result = validate({file});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  EXPECT_EQ(
+      fault_summary(r),
+      "7 faults: 1 rolled back, 1 not reversible, 1 failed to apply, 2 not made, 2 still applied");
 }
 
 }  // namespace

@@ -354,6 +354,28 @@ TEST(Replacement, FailsWhenTheSpreadIsTooSkewed) {
   EXPECT_THAT(r.detail, HasSubstr("spread at end: b 5, c 1 (skew over the bound)"));
 }
 
+// Node affinity limits the workload to zones a-c; zone d exists but can
+// never hold a replica, so its 0 is not skew (the scheduler does not count it).
+TEST(Replacement, SkewCountsOnlyTheZonesTheWorkloadCanUse) {
+  TimelineSnapshot snap;
+  auto eligible = [](PodsSample s) {
+    s.eligible_zones = {"a", "b", "c"};
+    return s;
+  };
+  snap.pods["pods"] = {eligible(pods(0, 6, {{"a", 2}, {"b", 2}, {"c", 2}, {"d", 0}})),
+                       eligible(pods(14, 6, {{"a", 0}, {"b", 3}, {"c", 3}, {"d", 0}}))};
+  auto r = evaluate(replacement(60, 1), snap, fault_window(10, 30));
+  EXPECT_TRUE(r.passed) << r.detail;
+  EXPECT_EQ(r.measured_text, "4s, skew 0");
+  EXPECT_THAT(
+      r.detail,
+      HasSubstr("spread at end: b 3, c 3 (not counted, the workload cannot be placed there: d)"));
+  // Without eligibility known, every zone counts (the old judgement).
+  snap.pods["pods"] = {pods(0, 6, {{"a", 2}, {"b", 2}, {"c", 2}, {"d", 0}}),
+                       pods(14, 6, {{"a", 0}, {"b", 3}, {"c", 3}, {"d", 0}})};
+  EXPECT_EQ(evaluate(replacement(60, 1), snap, fault_window(10, 30)).measured_text, "4s, skew 3");
+}
+
 TEST(Replacement, ZeroWhenTheFaultNeverDisturbedThePods) {
   TimelineSnapshot snap;
   snap.pods["pods"] = {pods(0, 4, {{"b", 2}, {"c", 2}})};
@@ -392,6 +414,7 @@ observe::PdbSample budget(double t, int desired_healthy) {
   p.t = t;
   p.name = "web";
   p.desired_healthy = desired_healthy;
+  p.rule = "minAvailable " + std::to_string(desired_healthy);
   return p;
 }
 
@@ -405,7 +428,7 @@ TEST(Pdb, FailsWhenReadyPodsFallBelowMinAvailableDuringADrain) {
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.name, "pdb(web)");
   EXPECT_EQ(*r.measured, 3);
-  EXPECT_EQ(r.bound_text, ">= 4 Ready (minAvailable)");
+  EXPECT_EQ(r.bound_text, ">= 4 Ready (minAvailable 4)");
   EXPECT_EQ(r.detail, "3 Ready < 4 during drain zone-a at t=13.0s");
   EXPECT_EQ(r.deciding_span->from, 13);
   EXPECT_EQ(r.deciding_span->to, 15);
@@ -425,13 +448,26 @@ TEST(Pdb, DropsDuringADeliberateViolationDoNotCount) {
             "violate_pdb web");
 }
 
-TEST(Pdb, FailsWhenNoVoluntaryDisruptionHappened) {
+TEST(Pdb, NotExercisedWhenNoVoluntaryDisruptionHappened_DoesNotFailTheRun) {
   TimelineSnapshot snap;
   snap.pdbs = {budget(0, 4)};
   snap.pods["pods"] = {pods(0, 6, {{"a", 6}})};
   auto r = evaluate(pdb_slo(), snap, window(10, 30));
-  EXPECT_FALSE(r.passed);
+  EXPECT_TRUE(r.passed);
+  EXPECT_FALSE(r.measured);
   EXPECT_EQ(r.measured_text, "not exercised");
+  EXPECT_EQ(r.detail.rfind("not exercised: no voluntary disruption", 0), 0u) << r.detail;
+}
+
+TEST(Pdb, BoundNamesTheBudgetsOwnRule_MaxUnavailable) {
+  TimelineSnapshot snap;
+  snap.pdbs = {budget(0, 5)};
+  snap.pdbs[0].rule = "maxUnavailable 1";
+  snap.pods["pods"] = {pods(0, 6, {{"a", 6}}), pods(12, 6, {{"a", 5}})};
+  snap.disruptions = {{1, "drain zone-a", true, 11, 15}};
+  auto r = evaluate(pdb_slo(), snap, window(10, 30));
+  EXPECT_TRUE(r.passed) << r.detail;
+  EXPECT_EQ(r.bound_text, ">= 5 Ready (maxUnavailable 1)");
 }
 
 TEST(Pdb, SeveralBudgetsNeedAName) {
