@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "reports/prediction.h"
 #include "reports/renderers.h"
 #include "reports/text.h"
 #include "reports/timeline_svg.h"
@@ -270,6 +271,7 @@ std::string render_html(const RunRecord& r) {
   header(h, r);
   notices(h, r);
   slo_table(h, r);
+  h << prediction_html(r);
   timeline(h, r);
   phases(h, r);
   fault_log(h, r);

@@ -21,6 +21,7 @@
 #include "runner/common/log.h"
 #include "runner/experiment/events.h"
 #include "runner/experiment/host.h"
+#include "runner/experiment/plan.h"
 #include "runner/experiment/run_context.h"
 #include "runner/experiment/signals.h"
 #include "runner/experiment/spec.h"
@@ -288,6 +289,15 @@ int run(const RunOptions& o) {
     if (!steady.holds) {
       phases.end_current("failed", steady.failures());
       throw std::domain_error("steady state does not hold before any fault: " + steady.failures());
+    }
+
+    // What `faultline plan` predicts, from the cluster as it is now
+    // (read-only); the report grades it against what this run measures.
+    try {
+      rec.prediction = plan::to_json(predict_experiment(e, client, resolve_scripts_dir(o.experiment_file, o.scripts_dir)));
+    } catch (const std::exception& ex) {
+      log::warn(std::string("no prediction: ") + ex.what());
+      rec.prediction = nlohmann::json{{"verdict", "unknown"}, {"error", ex.what()}, {"slos", nlohmann::json::array()}};
     }
 
     slo::AbortWatcher watcher(*observer, slo::AbortMonitor(e.aborts), [&](const slo::AbortBreach& b) {

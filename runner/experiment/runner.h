@@ -36,7 +36,9 @@ struct RunOptions : CommonOptions {
 
 int run(const RunOptions& options);
 int validate(const std::string& experiment_file, const CommonOptions& options);
-int plan(const std::string& experiment_file, const CommonOptions& options);
+// `output`: "text" or "json". Exit 1 when an SLO is predicted to fail or a
+// guard would refuse, else 0 (also when some verdicts are unknown).
+int plan(const std::string& experiment_file, const CommonOptions& options, const std::string& output = "text");
 int recover(const CommonOptions& options);
 
 // Where the scripts of an experiment live (see CommonOptions::scripts_dir).
