@@ -63,6 +63,15 @@ TEST(PlanReadOnly, WorksWithAGetListWatchTokenAndTouchesNothing) {
   EXPECT_EQ(plan["verdict"], "pass");
   EXPECT_EQ(plan["ready_endpoints"]["min"], 4);
   EXPECT_EQ(everything_versions(), before) << "an object changed while plan ran";
+  // The control: with the same token a real run, which must write (its
+  // lock Lease first), is refused and exits 4 — so a write attempted by
+  // plan could not have gone unnoticed.
+  std::string out;
+  int run_code = run(faultline_binary() + " run " + source_dir() + "/experiments/zone-outage.yaml --kubeconfig " +
+                         kubeconfig + " --no-progress --output-dir " + dir.path() + "/run",
+                     &out);
+  EXPECT_EQ(run_code, 4) << manifests::redact(out, token);
+  EXPECT_NE(out.find("forbidden"), std::string::npos) << manifests::redact(out, token);
   expect_cluster_as_before(nodes);
   kubectl("delete clusterrolebinding faultline-plan-reader");
   kubectl("delete clusterrole faultline-plan-reader");
