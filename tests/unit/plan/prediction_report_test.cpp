@@ -2,6 +2,10 @@
 // records that have none, and graded per SLO in HTML and Markdown with a
 // mismatch called out.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 
 #include "reports/prediction.h"
 #include "reports/render.h"
@@ -75,6 +79,26 @@ TEST(PredictionReport, HtmlAndMarkdownShowPredictedVsMeasured) {
   RunRecord none = record();
   none.prediction.reset();
   EXPECT_EQ(render(none, Format::Html).find("Predicted vs measured"), std::string::npos);
+}
+
+// The record with its prediction validates against the schema (the real
+// python3-jsonschema, as tests/unit/reports does); a prediction without its
+// verdict does not.
+TEST(PredictionReport, ValidatesAgainstTheReportSchema) {
+  std::string src = FAULTLINE_SOURCE_DIR;
+  std::string file = "/tmp/faultline-prediction-" + std::to_string(getpid()) + ".json";
+  auto validate = [&](const json& j) {
+    std::ofstream(file) << j.dump();
+    std::string cmd = "python3 " + src + "/tests/unit/reports/validate_json.py " + src +
+                      "/reports/schema/report.schema.json " + file + " >/dev/null 2>&1";
+    return std::system(cmd.c_str());
+  };
+  json good = to_json(record());
+  EXPECT_EQ(validate(good), 0);
+  json bad = good;
+  bad["prediction"].erase("verdict");
+  EXPECT_NE(validate(bad), 0);
+  std::remove(file.c_str());
 }
 
 }  // namespace
