@@ -17,6 +17,8 @@ std::vector<PredictionRow> prediction_rows(const RunRecord& r) {
     row.slo = p.value("name", "");
     row.predicted = p.value("verdict", "unknown");
     row.why = p.value("why", "");
+    if (p.contains("predicted") && p["predicted"].is_number())
+      row.predicted_value = p["predicted"].get<double>();
     // The run renames a pdb SLO after its PDB ("pdb" → "pdb(checkout)"):
     // pair by name, else by position (both follow the spec's order).
     const SloRecord* m = nullptr;
@@ -28,11 +30,18 @@ std::vector<PredictionRow> prediction_rows(const RunRecord& r) {
     } else {
       row.measured = m->passed ? "pass" : "fail";
       row.measured_text = m->measured_text;
+      row.measured_value = m->measured;
     }
+    bool exact_count = m && (m->kind == "ready_endpoints" || m->kind == "pdb");
     if (row.predicted == "unknown" || row.measured == "not evaluated")
       row.grade = "not predicted";
+    else if (row.predicted != row.measured)
+      row.grade = "MISMATCH";
+    else if (exact_count && row.predicted_value && row.measured_value &&
+             *row.predicted_value != *row.measured_value)
+      row.grade = "value differs";
     else
-      row.grade = row.predicted == row.measured ? "match" : "MISMATCH";
+      row.grade = "match";
     rows.push_back(row);
   }
   return rows;
@@ -40,7 +49,8 @@ std::vector<PredictionRow> prediction_rows(const RunRecord& r) {
 
 int prediction_mismatches(const RunRecord& r) {
   int n = 0;
-  for (const auto& row : prediction_rows(r)) n += row.grade == "MISMATCH" ? 1 : 0;
+  for (const auto& row : prediction_rows(r))
+    n += (row.grade == "MISMATCH" || row.grade == "value differs") ? 1 : 0;
   return n;
 }
 
@@ -59,9 +69,10 @@ std::string prediction_html(const RunRecord& r) {
        "th></tr>"
        "</thead><tbody>\n";
   for (const auto& row : rows) {
-    h << "<tr" << (row.grade == "MISMATCH" ? " class=\"failed-row\"" : "") << "><td><strong>"
-      << html(row.slo) << "</strong></td><td>" << html(row.predicted) << "</td><td>"
-      << html(row.why) << "</td><td>" << html(row.measured)
+    h << "<tr"
+      << (row.grade == "MISMATCH" || row.grade == "value differs" ? " class=\"failed-row\"" : "")
+      << "><td><strong>" << html(row.slo) << "</strong></td><td>" << html(row.predicted)
+      << "</td><td>" << html(row.why) << "</td><td>" << html(row.measured)
       << (row.measured_text.empty() ? "" : " (" + html(row.measured_text) + ")") << "</td><td>"
       << html(row.grade) << "</td></tr>\n";
   }
@@ -81,9 +92,10 @@ std::string prediction_markdown(const RunRecord& r) {
     md << "| " << markdown(row.slo) << " | " << markdown(row.predicted + ": " + row.why) << " | "
        << markdown(row.measured + (row.measured_text.empty() ? "" : " (" + row.measured_text + ")"))
        << " | "
-       << (row.grade == "MISMATCH" ? "❌ MISMATCH"
-           : row.grade == "match"  ? "✅ match"
-                                   : "–")
+       << (row.grade == "MISMATCH"        ? "❌ MISMATCH"
+           : row.grade == "value differs" ? "⚠️ value differs"
+           : row.grade == "match"         ? "✅ match"
+                                          : "–")
        << " |\n";
   md << "\n";
   return md.str();

@@ -55,6 +55,15 @@ TEST(PredictionReport, RowsGradeEachSloAndFlagTheMismatch) {
   EXPECT_EQ(prediction_mismatches(record()), 1);
 }
 
+TEST(PredictionReport, AnExactCountThatCameOutOtherwiseIsCalledOut) {
+  RunRecord r = record();
+  r.slos[0].measured = 3;  // predicted min 4 ready endpoints, both pass
+  auto rows = prediction_rows(r);
+  EXPECT_EQ(rows[0].grade, "value differs");
+  EXPECT_EQ(prediction_mismatches(r), 2);
+  EXPECT_NE(render(r, Format::Markdown).find("⚠️ value differs"), std::string::npos);
+}
+
 TEST(PredictionReport, SurvivesTheJsonRoundTripAndIsAbsentWhenNone) {
   RunRecord r = record();
   RunRecord back = from_json(to_json(r));
