@@ -83,6 +83,10 @@ int plan(const std::string& file, const CommonOptions& options, const std::strin
     j["experiment"] = e.name;
     j["file"] = file;
     j["cluster"] = {{"context", client.config().context_name}, {"server", client.config().server}};
+    j["guards"] = {{"max_zones", e.guards.max_zones},
+                   {"max_node_fraction", e.guards.max_node_fraction},
+                   {"namespaces", e.guards.namespaces},
+                   {"allow_kube_system", e.guards.allow_kube_system}};
     j["target"] = {{"namespace", e.target.namespace_},
                    {"selector", e.target.selector},
                    {"service", e.target.service}};
@@ -95,6 +99,10 @@ int plan(const std::string& file, const CommonOptions& options, const std::strin
     std::cout << "target: " << e.target.namespace_ << " " << e.target.selector << ", service "
               << e.target.service << "\n";
     std::cout << plan::to_text(p);
+    std::cout << "guards: max_zones " << e.guards.max_zones << ", max_node_fraction "
+              << e.guards.max_node_fraction << ", namespaces";
+    for (const auto& n : e.guards.namespaces) std::cout << " " << n;
+    std::cout << (e.guards.allow_kube_system ? ", kube-system allowed" : "") << "\n";
     for (const auto& n : p.notes) std::cout << "note: " << n << "\n";
     std::cout << "nothing was changed\n";
   }

@@ -37,6 +37,9 @@ TEST(PlanE2E, TextNamesTheFaultsPlacementEndpointsPdbAndVerdictAndTouchesNothing
         << out;
     EXPECT_NE(out.find("slo ready_endpoints(checkout): pass"), std::string::npos) << out;
     EXPECT_NE(out.find("prediction: pass"), std::string::npos) << out;
+    EXPECT_NE(out.find("guards: max_zones 1, max_node_fraction 0.5, namespaces shop"),
+              std::string::npos)
+        << out;
     EXPECT_NE(out.find("nothing was changed"), std::string::npos) << out;
   }
   EXPECT_EQ(node_state(), before);
