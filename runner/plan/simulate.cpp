@@ -37,6 +37,11 @@ void add_requests(Resources& a, const Resources& b, int sign) {
 void assign(ClusterState& cluster, size_t node, const Pod* pod) {
   cluster.nodes[node].pods.push_back(pod);
   if (!pod->finished()) add_requests(cluster.nodes[node].requested, pod->requests, +1);
+  auto& anti = cluster.with_required_anti_affinity;
+  bool has_anti = !pod->affinity.value("podAntiAffinity", json::object())
+                       .value("requiredDuringSchedulingIgnoredDuringExecution", json::array())
+                       .empty();
+  if (has_anti && std::find(anti.begin(), anti.end(), node) == anti.end()) anti.push_back(node);
 }
 
 bool tolerates_failure(const Pod& pod) {
@@ -98,21 +103,23 @@ ClusterState cluster_state(const Snapshot& snapshot) {
   return c;
 }
 
-FilterResult run_filters(const Pod& pod, const NodeInfo& node, const ClusterState& cluster) {
+FilterResult run_filters(const Pod& pod, const NodeInfo& node, const ClusterState& cluster,
+                         const SpreadState& spread) {
   if (auto r = node_unschedulable(pod, node)) return r;
   if (auto r = taint_toleration(pod, node)) return r;
   if (auto r = node_affinity(pod, node)) return r;
   if (auto r = node_resources_fit(pod, node)) return r;
   if (auto r = volume_zone(pod, node, *cluster.snapshot)) return r;
-  if (auto r = pod_topology_spread(pod, node, cluster)) return r;
+  if (auto r = pod_topology_spread(spread, node)) return r;
   if (auto r = inter_pod_affinity(pod, node, cluster)) return r;
   return std::nullopt;
 }
 
 std::string fit_error(const Pod& pod, const ClusterState& cluster, std::vector<size_t>* feasible) {
   std::map<std::string, int> reasons;
+  SpreadState spread = pod_topology_spread_prefilter(pod, cluster);  // once per pod, as PreFilter
   for (size_t i = 0; i < cluster.nodes.size(); ++i) {
-    if (auto r = run_filters(pod, cluster.nodes[i], cluster))
+    if (auto r = run_filters(pod, cluster.nodes[i], cluster, spread))
       ++reasons[*r];
     else if (feasible)
       feasible->push_back(i);

@@ -70,7 +70,8 @@ struct Outcome {
 // The scheduler's filters in its default order (NodeUnschedulable,
 // TaintToleration, NodeAffinity, NodeResourcesFit, VolumeBinding/VolumeZone,
 // PodTopologySpread, InterPodAffinity); the first failure per node.
-FilterResult run_filters(const Pod& pod, const NodeInfo& node, const ClusterState& cluster);
+FilterResult run_filters(const Pod& pod, const NodeInfo& node, const ClusterState& cluster,
+                         const SpreadState& spread);
 // "0/9 nodes are available: 3 Insufficient cpu, 6 node(s) had ..." (the
 // scheduler's FitError: counts per reason, reasons sorted), or "" if feasible.
 std::string fit_error(const Pod& pod, const ClusterState& cluster, std::vector<size_t>* feasible);

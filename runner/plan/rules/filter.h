@@ -4,6 +4,7 @@
 // the scheduler snapshot's NodeInfos().List().
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct NodeInfo {
 struct ClusterState {
   const Snapshot* snapshot = nullptr;
   std::vector<NodeInfo> nodes;
+  // Indexes into `nodes` of the nodes holding a pod with required
+  // anti-affinity (the scheduler's HavePodsWithRequiredAntiAffinityList):
+  // only those need checking for existing pods' anti-affinity.
+  std::vector<size_t> with_required_anti_affinity;
 };
 
 // nullopt: the node passes; otherwise the scheduler's own reason string.
@@ -37,6 +42,19 @@ FilterResult pod_topology_spread(const Pod& pod, const NodeInfo& node,
                                  const ClusterState& cluster);  // podtopologyspread
 FilterResult inter_pod_affinity(const Pod& pod, const NodeInfo& node,
                                 const ClusterState& cluster);  // interpodaffinity
+
+// PodTopologySpread's PreFilter state: matching pods per domain of each hard
+// constraint, counted once per pod; Filter judges a node against it.
+struct SpreadState {
+  struct Constraint {
+    std::string topology_key;
+    int max_skew = 1, min_match = 0, self_match = 0;
+    std::map<std::string, int> per_domain;
+  };
+  std::vector<Constraint> constraints;
+};
+SpreadState pod_topology_spread_prefilter(const Pod& pod, const ClusterState& cluster);
+FilterResult pod_topology_spread(const SpreadState& state, const NodeInfo& node);
 
 // Shared by the rules: the pod's nodeSelector and required node affinity
 // (component-helpers nodeaffinity.GetRequiredNodeAffinity(pod).Match(node)).

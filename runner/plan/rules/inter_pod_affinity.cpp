@@ -56,11 +56,11 @@ FilterResult inter_pod_affinity(const Pod& pod, const NodeInfo& info, const Clus
     }
   }
   // Existing pods' anti-affinity against this pod.
-  for (const auto& other : cluster.nodes)
-    for (const Pod* p : other.pods)
+  for (size_t i : cluster.with_required_anti_affinity)
+    for (const Pod* p : cluster.nodes[i].pods)
       for (const auto& term : required_terms(*p, "podAntiAffinity")) {
         if (!term_selects(term, p->ns, pod)) continue;
-        auto theirs = domain(*other.node, term);
+        auto theirs = domain(*cluster.nodes[i].node, term);
         if (theirs && theirs == domain(candidate, term))
           return "node(s) didn't satisfy existing pods anti-affinity rules";
       }

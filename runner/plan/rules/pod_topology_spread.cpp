@@ -13,6 +13,8 @@
 //    domains than minDomains;
 //  - skew = count(node's domain) + (1 if the pod matches) − minimum; fail when
 //    skew > maxSkew, or when the node lacks the topology key.
+// As in the plugin, the counts are made once per pod (PreFilter) and each
+// node is judged against them (Filter).
 #include <climits>
 #include <map>
 
@@ -51,37 +53,50 @@ bool included(const SpreadConstraint& c, const Pod& pod, const Node& node) {
 
 }  // namespace
 
-FilterResult pod_topology_spread(const Pod& pod, const NodeInfo& info,
-                                 const ClusterState& cluster) {
+SpreadState pod_topology_spread_prefilter(const Pod& pod, const ClusterState& cluster) {
+  SpreadState st;
   std::vector<SpreadConstraint> hard;
   for (const auto& c : pod.spread)
     if (c.hard) hard.push_back(c);
-  if (hard.empty()) return std::nullopt;
   for (const auto& c : hard) {
-    std::string key = c.topology_key;
-    if (!info.node->labels.contains(key))
-      return "node(s) didn't match pod topology spread constraints (missing required label)";
+    SpreadState::Constraint sc;
+    sc.topology_key = c.topology_key;
+    sc.max_skew = c.max_skew;
     json selector = effective_selector(c, pod);
-    std::map<std::string, int> per_domain;
     for (const auto& other : cluster.nodes) {
       if (!has_all_keys(*other.node, hard) || !included(c, pod, *other.node)) continue;
-      int& count = per_domain[other.node->labels[key].get<std::string>()];
+      int& count = sc.per_domain[other.node->labels[c.topology_key].get<std::string>()];
       // An empty selector counts nothing (countPodsMatchSelector).
       if (selects_nothing_in_counts(selector)) continue;
       for (const Pod* p : other.pods)
         if (!p->terminating && p->ns == pod.ns && label_selector_matches(selector, p->labels))
           ++count;
     }
-    int min_match = INT_MAX;
-    for (const auto& [domain, n] : per_domain) min_match = std::min(min_match, n);
-    if (per_domain.empty() || static_cast<int>(per_domain.size()) < c.min_domains) min_match = 0;
-    int self = label_selector_matches(selector, pod.labels) ? 1 : 0;
-    auto it = per_domain.find(info.node->labels[key].get<std::string>());
-    int match = it == per_domain.end() ? 0 : it->second;
-    if (match + self - min_match > c.max_skew)
+    sc.min_match = INT_MAX;
+    for (const auto& [domain, n] : sc.per_domain) sc.min_match = std::min(sc.min_match, n);
+    if (sc.per_domain.empty() || static_cast<int>(sc.per_domain.size()) < c.min_domains)
+      sc.min_match = 0;
+    sc.self_match = label_selector_matches(selector, pod.labels) ? 1 : 0;
+    st.constraints.push_back(std::move(sc));
+  }
+  return st;
+}
+
+FilterResult pod_topology_spread(const SpreadState& st, const NodeInfo& info) {
+  for (const auto& c : st.constraints) {
+    if (!info.node->labels.contains(c.topology_key))
+      return "node(s) didn't match pod topology spread constraints (missing required label)";
+    auto it = c.per_domain.find(info.node->labels[c.topology_key].get<std::string>());
+    int match = it == c.per_domain.end() ? 0 : it->second;
+    if (match + c.self_match - c.min_match > c.max_skew)
       return "node(s) didn't match pod topology spread constraints";
   }
   return std::nullopt;
+}
+
+FilterResult pod_topology_spread(const Pod& pod, const NodeInfo& info,
+                                 const ClusterState& cluster) {
+  return pod_topology_spread(pod_topology_spread_prefilter(pod, cluster), info);
 }
 
 }  // namespace faultline::plan
