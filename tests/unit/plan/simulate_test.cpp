@@ -2,6 +2,8 @@
 // 3 zones × 3 nodes of 8 CPU.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "runner/plan/predict.h"
 #include "runner/plan/script_faults.h"
 #include "tests/unit/plan/fixtures.h"
@@ -232,9 +234,35 @@ TEST(ScriptFaults, ReadsTheStdlibScriptsCalls) {
                          "zone-a", "checkout");
   ASSERT_EQ(v.faults.size(), 1u);
   EXPECT_EQ(v.faults[0].pdb, "checkout");
+  auto spaced = script_faults(
+      "local x = mychaos.fail_zone(z)\nchaos.drain_zone (zone, { timeout = '1s' }) -- "
+      "chaos.fail_zone(z)",
+      json::object(), "zone-a", "checkout");
+  ASSERT_EQ(spaced.faults.size(), 1u);
+  EXPECT_EQ(spaced.faults[0].kind, FaultKind::Drain);
+  EXPECT_EQ(spaced.faults[0].zone, "zone-a");
   auto none = script_faults("log.info('hi')", json::object(), "zone-a", "checkout");
   EXPECT_TRUE(none.faults.empty());
   EXPECT_EQ(none.notes, std::vector<std::string>{"the script makes no fault the plan can model"});
+}
+
+TEST(ScriptFaults, TheShippedScriptsFaultsAreRecognised) {
+  auto read = [](const std::string& name) {
+    std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/lua-scripts/" + name);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  auto kinds = [&](const std::string& name) {
+    std::vector<FaultKind> out;
+    for (const auto& f : script_faults(read(name), json::object(), "zone-a", "checkout").faults)
+      out.push_back(f.kind);
+    return out;
+  };
+  using K = FaultKind;
+  EXPECT_EQ(kinds("zone_outage.lua"), (std::vector<K>{K::Cordon, K::FailZone}));
+  EXPECT_EQ(kinds("zone_drain.lua"), (std::vector<K>{K::Drain}));
+  EXPECT_EQ(kinds("pod_kill.lua"), (std::vector<K>{K::KillPods}));
+  EXPECT_EQ(kinds("pdb_violation.lua"), (std::vector<K>{K::ViolatePdb}));
+  EXPECT_EQ(kinds("rolling_failover.lua"), (std::vector<K>{K::Cordon, K::FailZone}));
 }
 
 }  // namespace
