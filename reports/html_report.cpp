@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "reports/fault_status.h"
+#include "reports/prediction.h"
 #include "reports/renderers.h"
 #include "reports/text.h"
 #include "reports/timeline_svg.h"
@@ -272,6 +273,7 @@ std::string render_html(const RunRecord& r) {
   header(h, r);
   notices(h, r);
   slo_table(h, r);
+  h << prediction_html(r);
   timeline(h, r);
   phases(h, r);
   fault_log(h, r);

@@ -321,6 +321,7 @@ json to_json(const RunRecord& r) {
   j["log"] = r.log;
   j["availability_ratio"] = optional_number(r.availability_ratio);
   j["replacement_seconds"] = optional_number(r.replacement_seconds);
+  if (r.prediction) j["prediction"] = *r.prediction;  // optional: absent in records without one
   return j;
 }
 
@@ -363,7 +364,8 @@ RunRecord from_json(const json& j, const std::string& where) {
           "events",
           "log",
           "availability_ratio",
-          "replacement_seconds"});
+          "replacement_seconds",
+          "prediction"});
 
   RunRecord rec;
   rec.schema_version = version;
@@ -410,6 +412,10 @@ RunRecord from_json(const json& j, const std::string& where) {
   rec.replacement_seconds = r.optional_number("replacement_seconds");
   if (rec.replacement_seconds && *rec.replacement_seconds < 0) {
     r.fail("$.replacement_seconds", "must not be negative");
+  }
+  if (auto it = j.find("prediction"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) r.fail("$.prediction", std::string("expected an object, got ") + it->type_name());
+    rec.prediction = *it;
   }
   return rec;
 }

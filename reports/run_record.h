@@ -111,6 +111,10 @@ struct RunRecord {
   // Headline figures for metrics (absent when not measured).
   std::optional<double> availability_ratio;
   std::optional<double> replacement_seconds;
+  // What `faultline plan` predicted before the faults (runner/plan's JSON:
+  // verdict, ready_endpoints, pdbs, time, slos[{name, verdict, why,
+  // predicted}], ...). Optional: older records and runs without one omit it.
+  std::optional<json> prediction;
 };
 
 json to_json(const RunRecord& record);

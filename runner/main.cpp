@@ -22,7 +22,8 @@ const char* kUsage = R"(faultline — chaos / disaster-recovery drills for Kuber
 usage:
   faultline run      EXPERIMENT.yaml [flags]   run a drill: inject, observe, verify, roll back, report
   faultline validate EXPERIMENT.yaml [flags]   check the spec and compile the script; touches nothing
-  faultline plan     EXPERIMENT.yaml [flags]   show what a run would touch (read-only)
+  faultline plan     EXPERIMENT.yaml [flags]   predict each SLO's outcome from the cluster as it is (read-only)
+                     [--output text|json]
   faultline recover  [flags]                   undo what a dead run left (from the journal)
   faultline report   report.json --format html|junit|md|json [-o FILE]
   faultline version
@@ -137,7 +138,8 @@ int main(int argc, char** argv) {
       return experiment::run(a.run);
     }
     if (a.command == "validate") return experiment::validate(one_file(a), a.run);
-    if (a.command == "plan") return experiment::plan(one_file(a), a.run);
+    // For plan, --output names the format (text|json), not a file.
+    if (a.command == "plan") return experiment::plan(one_file(a), a.run, a.out_file.empty() ? "text" : a.out_file);
     if (a.command == "recover") return experiment::recover(a.run);
     if (a.command == "report") return report_command(a);
     throw InputError("unknown command \"" + a.command + "\" (run, validate, plan, recover, report, version)");

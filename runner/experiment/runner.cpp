@@ -26,6 +26,7 @@
 #include "runner/experiment/events.h"
 #include "runner/experiment/fault_records.h"
 #include "runner/experiment/host.h"
+#include "runner/experiment/plan.h"
 #include "runner/experiment/preconditions.h"
 #include "runner/experiment/run_context.h"
 #include "runner/experiment/script_selectors.h"
@@ -359,6 +360,17 @@ int run(const RunOptions& o) {
         throw std::domain_error("steady state does not hold before any fault: probe " + f.probe +
                                 " cannot run: " + f.message);
       }
+
+    // What `faultline plan` predicts, from the cluster as it is now
+    // (read-only); the report grades it against what this run measures.
+    try {
+      rec.prediction = plan::to_json(
+          predict_experiment(e, client, resolve_scripts_dir(o.experiment_file, o.scripts_dir)));
+    } catch (const std::exception& ex) {
+      log::warn(std::string("no prediction: ") + ex.what());
+      rec.prediction = nlohmann::json{
+          {"verdict", "unknown"}, {"error", ex.what()}, {"slos", nlohmann::json::array()}};
+    }
 
     journal.open();  // an ApiError here: exit 4, nothing was touched yet
     journal_opened = true;

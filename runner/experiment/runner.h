@@ -44,7 +44,9 @@ struct RunOptions : CommonOptions {
 
 int run(const RunOptions& options);
 int validate(const std::string& experiment_file, const CommonOptions& options);
-int plan(const std::string& experiment_file, const CommonOptions& options);
+// `output`: "text" or "json". Exit 1 when an SLO is predicted to fail or a
+// guard would refuse, else 0 (also when some verdicts are unknown).
+int plan(const std::string& experiment_file, const CommonOptions& options, const std::string& output = "text");
 int recover(const CommonOptions& options);
 
 // validate's check of the selectors written literally in the script (exit 2).
