@@ -14,22 +14,30 @@ ARG DEBIAN_RELEASE=bookworm
 
 FROM debian:${DEBIAN_RELEASE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
+# scripts/bootstrap.sh's build packages (not its test tools). libssl-dev too:
+# configuring the tree finds OpenSSL for tests/unit/kube's HTTPS test server
+# even when only the CLI is built.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev prometheus-cpp-dev \
       liblua5.4-dev libgtest-dev libgmock-dev \
+      libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 # e2e tests need the local control plane (Go, etcd, kwok): not in an image build.
+# BUILD_JOBS: compile jobs (empty: ninja's default, all cores + 2).
+ARG BUILD_JOBS=
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DFAULTLINE_E2E=OFF \
- && cmake --build build --target faultline
+ && cmake --build build --target faultline ${BUILD_JOBS:+-j$BUILD_JOBS}
 ARG RUN_UNIT_TESTS=0
 RUN if [ "$RUN_UNIT_TESTS" = 1 ]; then \
       cmake --build build && ctest --test-dir build -L unit --output-on-failure; \
     fi
-RUN install -D -m 0755 -s build/runner/faultline /out/usr/local/bin/faultline
+RUN install -D -m 0755 -s build/runner/faultline /out/usr/local/bin/faultline \
+ && mkdir -p /out/etc/faultline \
+ && cp -r experiments lua-scripts /out/etc/faultline/
 
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 ARG DEBIAN_FRONTEND=noninteractive

@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 DEMO_STATE ?= $(CURDIR)/tests/cluster/.state/demo
 
-.PHONY: all bootstrap build build-cli build-asan build-fuzz test test-unit test-asan test-e2e test-fuzz demo demo-down format bench clean
+.PHONY: all bootstrap build build-cli build-asan build-fuzz test test-unit test-asan test-e2e test-fuzz demo demo-down image format bench clean
 
 all: build
 
@@ -74,6 +74,13 @@ demo: build-cli
 
 demo-down:
 	tests/cluster/down.sh --state $(DEMO_STATE)
+
+# The container image from the Dockerfile, with buildah and a base image made
+# locally by debootstrap (no registry, no Docker daemon; needs root):
+# build/image/faultline-0.1.0.tar, a docker-archive for `ctr images import`
+# (tests/cluster/load-image.sh) or `docker load`. Not part of `make test`.
+image:
+	nice -n 19 bash scripts/image.sh --jobs $(JOBS)
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
