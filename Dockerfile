@@ -5,6 +5,7 @@
 #
 #   docker build -t faultline:0.1.0 .
 #   docker build --build-arg RUN_UNIT_TESTS=1 -t faultline:0.1.0 .   # also run `ctest -L unit`
+#   make image    # the same with buildah and base images made by debootstrap (scripts/image.sh)
 #
 # manifests/ expects the image as faultline:0.1.0; push it under your
 # registry's name and set that with `images:` in an overlay
