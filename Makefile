@@ -77,10 +77,13 @@ demo-down:
 
 # The container image from the Dockerfile, with buildah and a base image made
 # locally by debootstrap (no registry, no Docker daemon; needs root):
-# build/image/faultline-0.1.0.tar, a docker-archive for `ctr images import`
-# (tests/cluster/load-image.sh) or `docker load`. Not part of `make test`.
+# build/image/faultline-0.1.0.oci.tar, an OCI archive for `ctr images import`
+# (tests/cluster/load-image.sh); IMAGE_LOAD=<cluster state
+# dir> also imports it into that local cluster's real nodes. Not part of
+# `make test`.
+IMAGE_LOAD ?=
 image:
-	nice -n 19 bash scripts/image.sh --jobs $(JOBS)
+	nice -n 19 bash scripts/image.sh --jobs $(JOBS) $(if $(IMAGE_LOAD),--load-into $(IMAGE_LOAD))
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Builds faultline's container image from the repo's Dockerfile on this
-# machine, with no registry and no Docker daemon, and saves it as an archive
-# that `ctr images import` (tests/cluster/load-image.sh) and `docker load`
-# take.
+# machine, with no registry and no Docker daemon, and saves it as an OCI
+# archive that `ctr images import` (tests/cluster/load-image.sh) takes.
 #
 #   1. The base images the Dockerfile's FROM lines name (debian:bookworm and
 #      debian:bookworm-slim) are made here from Debian's packages:
@@ -13,20 +12,24 @@
 #   2. `buildah bud` (vfs storage, chroot isolation, --pull-never, --layers)
 #      builds the Dockerfile as written; its RUN apt-get lines install from
 #      Debian's mirror like any docker build.
-#   3. `buildah push` writes the archive (docker-archive: its RepoTags name
-#      the image as the kubelet asks for it, docker.io/library/faultline:TAG).
+#   3. `buildah push` writes the OCI archive (layers gzipped; its ref name is
+#      the image's full name, docker.io/library/faultline:TAG, which ctr
+#      import keeps and the kubelet asks for when a pod says faultline:TAG).
 #
 # buildah's storage lives in the cache too (not /var/lib/containers), so
 # nothing else on the machine sees or disturbs it.
 #
 # usage: scripts/image.sh [--tag T] [--output FILE] [--jobs N] [--refresh-base] [--prune]
+#                         [--load-into STATE]
 #   --tag T          image tag (default: what manifests/ use, 0.1.0)
-#   --output FILE    archive to write (default: build/image/faultline-T.tar)
+#   --output FILE    archive to write (default: build/image/faultline-T.oci.tar)
 #   --jobs N         compile jobs inside the build (default: 2)
 #   --refresh-base   debootstrap again even if a cached rootfs exists (the
 #                    mirror moves on: security updates)
 #   --prune          afterwards, delete the intermediate images (the layer
 #                    cache: the next build starts from apt-get again)
+#   --load-into DIR  then import the archive into every real node of the
+#                    local cluster whose state is DIR (tests/cluster/load-image.sh)
 # Prints the timings, the image size and what the image holds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +38,7 @@ output=
 jobs=2
 refresh=0
 prune=0
+load_into=
 while (($#)); do
   case $1 in
     --tag) tag=$2; shift 2 ;;
@@ -42,11 +46,12 @@ while (($#)); do
     --jobs) jobs=$2; shift 2 ;;
     --refresh-base) refresh=1; shift ;;
     --prune) prune=1; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --load-into) load_into=$2; shift 2 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "image.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-output=${output:-$root/build/image/faultline-$tag.tar}
+output=${output:-$root/build/image/faultline-$tag.oci.tar}
 ((EUID == 0)) || { echo "image.sh: debootstrap and buildah's chroot isolation need root" >&2; exit 2; }
 for tool in debootstrap buildah; do
   command -v "$tool" >/dev/null || { echo "image.sh: $tool is not installed (apt-get install $tool)" >&2; exit 2; }
@@ -158,7 +163,7 @@ t_bud=$SECONDS
 if ((prune)); then "${bah[@]}" rmi --prune >/dev/null; fi
 
 rm -f "$output"
-"${bah[@]}" push -q "$image" "docker-archive:$output:$image" >/dev/null
+"${bah[@]}" push -q "$image" "oci-archive:$output:$image" >/dev/null
 t_push=$SECONDS
 
 # What the image holds, read from a container of it (nothing runs in it).
@@ -180,4 +185,10 @@ size_fs=$(du -sm "$mnt" | cut -f1)
 size_archive=$(($(stat -c %s "$output") / 1024 / 1024))
 echo "image.sh: size: ${size_fs} MiB unpacked, archive ${size_archive} MiB ($output)"
 echo "image.sh: time: base images $((t_base - t_start)) s, buildah bud $((t_bud - t_base)) s, push $((t_push - t_bud)) s, total $((SECONDS - t_start)) s"
+if [[ -n $load_into ]] && ((!failed)); then
+  [[ -x $root/tests/cluster/load-image.sh ]] || { echo "image.sh: tests/cluster/load-image.sh is missing (issue 12)" >&2; exit 2; }
+  t_load=$SECONDS
+  "$root/tests/cluster/load-image.sh" --state "$load_into" "$output"
+  echo "image.sh: loaded into $load_into in $((SECONDS - t_load)) s"
+fi
 exit $failed
