@@ -62,11 +62,21 @@ test-e2e: build
 # node per zone (kubelet + containerd; needs root), deploys the demo app on
 # them, runs the zone-outage drill (real requests through the Service's
 # ClusterIP) and prints where the report is.
+# Pods Ready is not yet traffic through the Service: kube-proxy programs the
+# endpoints a moment later, and the drill's steady state (availability over
+# the warm-up) rightly refuses a service that drops requests. So the demo
+# waits for 20 answers in a row through the ClusterIP (150 tries, 0.2 s apart).
 demo: build-cli
 	@kubeconfig=$$(tests/cluster/up.sh --state $(DEMO_STATE) --real-nodes-per-zone 1) && \
 	kubectl="$(DEMO_STATE)/bin/kubectl --kubeconfig $$kubeconfig" && \
 	$$kubectl apply -k manifests/demo/real-nodes >/dev/null && \
 	$$kubectl rollout status deployment/checkout -n shop --timeout=120s && \
+	ip=$$($$kubectl -n shop get service checkout -o jsonpath='{.spec.clusterIP}') && \
+	ok=0 && for _ in $$(seq 1 150); do \
+	  if curl -sf -o /dev/null --max-time 1 "http://$$ip/healthz"; then ok=$$((ok + 1)); else ok=0; fi; \
+	  [[ $$ok -ge 20 ]] && break; sleep 0.2; \
+	done && \
+	{ [[ $$ok -ge 20 ]] || { echo "demo: the Service does not answer through its ClusterIP $$ip" >&2; exit 1; }; } && \
 	echo "demo: the app (manifests/demo/real-nodes) is up: 6 replicas on the real nodes of zone-a/b/c; running the zone-outage drill with real traffic (experiments/zone-outage-http.yaml)" && \
 	$(BUILD)/runner/faultline run experiments/zone-outage-http.yaml --kubeconfig $$kubeconfig \
 	  --output-dir faultline-reports/demo && \
