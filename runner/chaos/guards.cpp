@@ -48,11 +48,4 @@ void Guards::check_namespace(const std::string& ns) const {
   }
 }
 
-void Guards::check_target(const std::string& ns) const {
-  if (ns == "kube-system" && !allow_kube_system)
-    throw GuardError(
-        "guard: the target is in kube-system, which is untouchable unless guards.allow_kube_system "
-        "is true");
-}
-
 }  // namespace faultline::chaos

@@ -132,6 +132,12 @@ Experiment parse(const YamlReader& root) {
   if (spec.has("abort")) e.aborts = slo::parse_aborts(spec["abort"]);
   if (spec.has("guards")) parse_guards(spec["guards"], e.guards);
   if (spec.has("timing")) parse_timing(spec["timing"], e.timing);
+  // Here, not at run time: validate, plan and run refuse it alike, at the
+  // line that names it, before anything connects to the cluster.
+  if (e.target.namespace_ == "kube-system" && !e.guards.allow_kube_system)
+    target["namespace"].fail(
+        "spec.target.namespace: kube-system is untouchable unless guards.allow_kube_system is "
+        "true");
   slo::link_probes(e.slos, e.aborts, e.probes, e.target);
   return e;
 }

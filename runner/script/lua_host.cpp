@@ -65,13 +65,14 @@ std::string memory_message(const RunState& run) {
                     "");
 }
 
-// The location a message starts with: "lua-scripts/x.lua:12" or, for errors
-// about the whole script, "lua-scripts/x.lua"; "" when it has none.
+// The location a message starts with: "<dir>/x.lua:12" or, for errors about
+// the whole script, "<dir>/x.lua"; "" when it has none. Matched by shape, not
+// by the directory: Lua shortens a long chunk name to "...<tail>.lua".
 std::string location_prefix(const std::string& message) {
-  const std::string prefix = detail::kChunkPrefix;
-  if (message.compare(0, prefix.size(), prefix) != 0) return "";
-  const size_t colon = message.find(':', prefix.size());
-  if (colon == std::string::npos) return "";
+  const size_t dot_lua = message.find(".lua:");
+  if (dot_lua == std::string::npos) return "";
+  const size_t colon = dot_lua + 4;
+  if (message.find_first_of(" \t\n") < colon) return "";
   size_t end = colon + 1;
   while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
   if (end > colon + 1 && end < message.size() && message[end] == ':') return message.substr(0, end);
@@ -186,7 +187,7 @@ void LuaHost::check(const std::string& script) const {
   std::string text, error;
   if (!detail::read_script(scripts_root_, script, &text, &error)) throw InputError(error);
   RunState run(scripts_root_, limits_, nullptr, {});
-  run.script = detail::kChunkPrefix + script;
+  run.script = run.prefix + script;
   State state(run);
   if (state.get() == nullptr) throw_no_state(run);
   const int status = detail::load_script(state.get(), text, script);
@@ -207,7 +208,7 @@ void LuaHost::run(const std::string& script, HostApi& api, const nlohmann::json&
   if (!detail::read_script(scripts_root_, script, &text, &error)) throw InputError(error);
 
   RunState run(scripts_root_, limits_, &api, std::move(stop));
-  run.script = detail::kChunkPrefix + script;
+  run.script = run.prefix + script;
   State state(run);
   lua_State* L = state.get();
   if (L == nullptr) throw_no_state(run);

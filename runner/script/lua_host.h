@@ -54,8 +54,9 @@ class ScriptError : public std::runtime_error {
 
 class LuaHost {
  public:
-  // scripts_root: the lua-scripts/ directory. Chunk names, and so every error
-  // message, read "lua-scripts/<file>" whatever the directory is called.
+  // scripts_root: the scripts directory (lua-scripts/ or `--scripts DIR`).
+  // Chunk names, and so every error message and log location, read
+  // "<scripts_root>/<file>": the folder the script came from, as given.
   explicit LuaHost(std::string scripts_root, SandboxLimits limits = {});
 
   // Compiles `script` (text mode only) without running it. Throws

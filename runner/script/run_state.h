@@ -16,9 +16,11 @@
 
 namespace faultline::script::detail {
 
-// Chunk names are "@" + kChunkPrefix + file, so messages read
-// "lua-scripts/zone_outage.lua:12: ...".
-inline constexpr const char* kChunkPrefix = "lua-scripts/";
+// Chunk names are "@" + chunk_prefix(scripts_root) + file: messages name a
+// script by the folder it came from, as the user gave it ("lua-scripts/" by
+// default, "my-drills/" for `--scripts my-drills`), so
+// "my-drills/zone_outage.lua:12: ..." points at the file that ran.
+std::string chunk_prefix(const std::string& scripts_root);
 
 // What the error path (message handler, traceback) may allocate beyond the
 // memory limit, so a script at its limit still gets a readable error.
@@ -30,9 +32,14 @@ enum class Kill { None, InstructionLimit, MemoryLimit, Aborted, HostFailure };
 
 struct RunState {
   RunState(std::string root, SandboxLimits lim, HostApi* host, std::stop_token token)
-      : scripts_root(std::move(root)), limits(lim), api(host), stop(std::move(token)) {}
+      : scripts_root(std::move(root)),
+        prefix(chunk_prefix(scripts_root)),
+        limits(lim),
+        api(host),
+        stop(std::move(token)) {}
 
   const std::string scripts_root;
+  const std::string prefix;  // chunk_prefix(scripts_root)
   const SandboxLimits limits;
   HostApi* const api;  // null when only compiling (LuaHost::check)
   const std::stop_token stop;

@@ -185,7 +185,7 @@ int sandbox_require(lua_State* L) {
   if (loaded != LUA_OK) {
     reraise_if_fatal(L, loaded);
     std::string message = lua_tostring(L, -1);
-    if (message.rfind(kChunkPrefix, 0) != 0) message = kChunkPrefix + relative + ": " + message;
+    if (message.rfind(run.prefix, 0) != 0) message = run.prefix + relative + ": " + message;
     raise(L, "require: " + message);
   }
   push_env(L);
@@ -355,23 +355,28 @@ void build_env(lua_State* L, const nlohmann::json& params, const nlohmann::json&
 
 void push_env(lua_State* L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &kEnvKey); }
 
+std::string chunk_prefix(const std::string& scripts_root) {
+  if (scripts_root.empty() || scripts_root.back() == '/') return scripts_root;
+  return scripts_root + "/";
+}
+
 bool read_script(const std::string& root, const std::string& relative, std::string* text,
                  std::string* error) {
   std::ifstream in(root + "/" + relative, std::ios::binary);
   if (!in) {
-    *error = kChunkPrefix + relative + ": cannot read: " + std::strerror(errno);
+    *error = chunk_prefix(root) + relative + ": cannot read: " + std::strerror(errno);
     return false;
   }
   text->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (in.bad()) {
-    *error = kChunkPrefix + relative + ": cannot read: I/O error";
+    *error = chunk_prefix(root) + relative + ": cannot read: I/O error";
     return false;
   }
   return true;
 }
 
 int load_script(lua_State* L, const std::string& text, const std::string& relative) {
-  const std::string chunkname = "@" + std::string(kChunkPrefix) + relative;
+  const std::string chunkname = "@" + RunState::of(L).prefix + relative;
   return luaL_loadbufferx(L, text.data(), text.size(), chunkname.c_str(), "t");
 }
 

@@ -18,11 +18,11 @@ void build_env(lua_State* L, const nlohmann::json& params, const nlohmann::json&
 void push_env(lua_State* L);
 
 // Reads <root>/<relative> into *text. On failure returns false and sets
-// *error to "lua-scripts/<relative>: cannot read: <reason>".
+// *error to "<root>/<relative>: cannot read: <reason>".
 bool read_script(const std::string& root, const std::string& relative, std::string* text,
                  std::string* error);
 
-// Compiles `text` as a text chunk named "@lua-scripts/<relative>" (lua_load
+// Compiles `text` as a text chunk named "@<root>/<relative>" (lua_load
 // status; the function or the message is left on the stack).
 int load_script(lua_State* L, const std::string& text, const std::string& relative);
 

@@ -133,23 +133,32 @@ std::optional<AbortBreach> AbortMonitor::check(const observe::TimelineSnapshot& 
 AbortWatcher::AbortWatcher(observe::Observer& observer, AbortMonitor monitor,
                            std::function<void(const AbortBreach&)> on_breach,
                            std::chrono::milliseconds period)
-    : observer_(observer),
-      monitor_(std::move(monitor)),
+    : AbortWatcher(
+          monitor.empty() ? Check{} : Check([&observer, monitor = std::move(monitor)](double now) {
+            return monitor.check(observer.snapshot(now - monitor.lookback()), now);
+          }),
+          [&observer] { return observer.now(); }, std::move(on_breach), period) {}
+
+AbortWatcher::AbortWatcher(Check check, std::function<double()> clock,
+                           std::function<void(const AbortBreach&)> on_breach,
+                           std::chrono::milliseconds period)
+    : check_(std::move(check)),
+      clock_(std::move(clock)),
       on_breach_(std::move(on_breach)),
       period_(period) {}
 
 AbortWatcher::~AbortWatcher() { stop(); }
 
 void AbortWatcher::start() {
-  if (monitor_.empty() || thread_.joinable()) return;
+  if (!check_ || thread_.joinable()) return;
   thread_ = std::jthread([this](std::stop_token stop) {
     std::mutex mu;
     std::condition_variable_any cv;
     while (!stop.stop_requested()) {
-      double now = observer_.now();
+      double now = clock_();
       std::optional<AbortBreach> b;
       try {
-        b = monitor_.check(observer_.snapshot(now - monitor_.lookback()), now);
+        b = check_(now);
       } catch (const std::exception& e) {
         // Without its watcher the drill runs unguarded: stop it (and so roll
         // back) rather than carry on, or let the exception terminate us.

@@ -48,9 +48,19 @@ class AbortMonitor {
 
 // Runs an AbortMonitor on an Observer every `period` on a thread of its own,
 // calling on_breach once (on that thread) for the first breach, then stopping.
+// A check that throws is a breach too ("the stop-condition watcher failed"):
+// a drill whose stop conditions are no longer watched must stop, not run on
+// unguarded or terminate without rolling back.
 class AbortWatcher {
  public:
+  // What is checked each period: the breach at `now`, if any (may throw).
+  using Check = std::function<std::optional<AbortBreach>(double now)>;
+
   AbortWatcher(observe::Observer& observer, AbortMonitor monitor,
+               std::function<void(const AbortBreach&)> on_breach,
+               std::chrono::milliseconds period = std::chrono::milliseconds(250));
+  // Any check against any clock (seconds since the run started).
+  AbortWatcher(Check check, std::function<double()> clock,
                std::function<void(const AbortBreach&)> on_breach,
                std::chrono::milliseconds period = std::chrono::milliseconds(250));
   ~AbortWatcher();  // stop()
@@ -60,8 +70,8 @@ class AbortWatcher {
   std::optional<AbortBreach> breach() const;
 
  private:
-  observe::Observer& observer_;
-  AbortMonitor monitor_;
+  Check check_;  // empty: nothing to watch
+  std::function<double()> clock_;
   std::function<void(const AbortBreach&)> on_breach_;
   std::chrono::milliseconds period_;
   mutable std::mutex mu_;

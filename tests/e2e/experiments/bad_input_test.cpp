@@ -95,12 +95,26 @@ TEST_F(InvalidInput, MissingKubeconfigFile_IsNamed) {
                  /*via_test_kubeconfig=*/false);
 }
 
+// A drill aimed at kube-system needs guards.allow_kube_system: refused at the
+// line naming it, exit 2, before anything is touched.
+TEST_F(InvalidInput, KubeSystemTarget_IsRefusedWithoutAllowKubeSystem) {
+  std::string file = scratch_.experiment(
+      "kube-system", replace(kValidSpec, "namespace: shop", "namespace: kube-system"));
+  const std::string line = "error: " + file +
+                           ":7:24: spec.target.namespace: kube-system is untouchable unless "
+                           "guards.allow_kube_system is true";
+  expect_refused("run " + file, line);
+  expect_refused("plan " + file, line);
+}
+
 TEST_F(InvalidInput, LuaSyntaxError_IsReportedAtCompileTimeBeforeTheCordonRuns) {
   scratch_.script("syntax_error.lua", "chaos.cordon_zone(\"zone-a\")\nif then\n");
   std::string file =
       scratch_.experiment("syntax-error", replace(kValidSpec, "cordon.lua", "syntax_error.lua"));
-  expect_refused("run " + file,
-                 "error: lua-scripts/syntax_error.lua:2: unexpected symbol near 'then'");
+  // The script is named by the folder it came from: lua-scripts/ beside the
+  // experiment's folder, here an absolute path.
+  expect_refused("run " + file, "error: " + scratch_.path("lua-scripts/syntax_error.lua") +
+                                    ":2: unexpected symbol near 'then'");
 }
 
 // Compiles, starts, and is stopped at line `line` by the sandbox.
@@ -127,7 +141,8 @@ class SandboxEscape : public ::testing::Test {
 
     EXPECT_EQ(code, 1) << output;
     EXPECT_EQ(line_starting_with(output, "result: "),
-              "result: error (exit 1): script error: lua-scripts/" + script + ":" + message)
+              "result: error (exit 1): script error: " + scratch_.path("lua-scripts/" + script) +
+                  ":" + message)
         << output;
     json report = read_report(out_dir);
     EXPECT_EQ(report.value("result", ""), "error");

@@ -106,7 +106,8 @@ TEST_F(FaultMatrix, LuaErrorMidScript_RollsBackTheCordonAndReportsTheLine) {
 
   EXPECT_EQ(code, 1) << output;
   EXPECT_EQ(line_starting_with(output, "result: "),
-            "result: error (exit 1): script error: lua-scripts/cordon_then_boom.lua:2: boom")
+            "result: error (exit 1): script error: " +
+                scratch_.path("lua-scripts/cordon_then_boom.lua") + ":2: boom")
       << output;
   json report = read_report(out_dir);
   EXPECT_EQ(report.value("result", ""), "error");

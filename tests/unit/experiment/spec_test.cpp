@@ -109,6 +109,17 @@ TEST(Spec, GuardsRejectZeroZones) {
             "exp.yaml:12:24: guards.max_zones: expected a whole number from 1 to 1000");
 }
 
+TEST(Spec, KubeSystemTargetIsRefusedAtItsLineUnlessAllowed) {
+  const std::string kube_system = replace(kValid, "namespace: shop", "namespace: kube-system");
+  EXPECT_EQ(error_of(kube_system),
+            "exp.yaml:7:24: spec.target.namespace: kube-system is untouchable unless "
+            "guards.allow_kube_system is true");
+  auto allowed = parse_experiment_text(
+      "exp.yaml", replace(kube_system, "max_zones: 1,", "max_zones: 1, allow_kube_system: true,"));
+  EXPECT_EQ(allowed.target.namespace_, "kube-system");
+  EXPECT_TRUE(allowed.guards.allow_kube_system);
+}
+
 TEST(Spec, TargetSelectorSyntaxErrorIsRefusedAtItsColumn) {
   EXPECT_EQ(error_of(replace(kValid, "selector: app=checkout", "selector: app=check out")),
             "exp.yaml:7:40: spec.target.selector: label selector \"app=check out\": expected \",\" "

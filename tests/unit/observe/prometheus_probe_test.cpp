@@ -263,5 +263,34 @@ TEST(PrometheusProbe, UnreachableServerIsAFailedSample) {
   EXPECT_THAT(s.error, HasSubstr(std::to_string(port)));
 }
 
+// A sink that throws (the timeline full, bad_alloc) must not end the
+// poller's thread with std::terminate (no rollback): the slot is a failed
+// sample, a failure to record that is logged, and polling goes on.
+TEST(PrometheusProbe, PollerSurvivesASinkThatThrows) {
+  int port = faultline::testing::free_port();
+  std::mutex mu;
+  int calls = 0;
+  std::vector<ValueSample> kept;
+  PrometheusPoller poller(spec_for("http://127.0.0.1:" + std::to_string(port), "up"), Clock::now(),
+                          [&](ValueSample s) {
+                            std::lock_guard lock(mu);
+                            if (++calls <= 2) throw std::runtime_error("timeline is full");
+                            kept.push_back(std::move(s));
+                          });
+  poller.start();
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (kept.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  poller.stop();
+  std::lock_guard lock(mu);
+  ASSERT_GE(kept.size(), 2u) << "polling stopped after the sink threw";
+  EXPECT_FALSE(kept[0].ok);
+  EXPECT_THAT(kept[0].error, HasSubstr(std::to_string(port)));
+}
+
 }  // namespace
 }  // namespace faultline::observe

@@ -42,6 +42,55 @@ TEST_F(LuaHostTest, Check_MissingFileIsInputError) {
             "lua-scripts/nope.lua: cannot read: No such file or directory");
 }
 
+// `--scripts DIR`: every message and log location names the folder the
+// script came from, as the user gave it, not "lua-scripts/".
+TEST_F(LuaHostTest, ScriptsFromAnotherFolder_AreNamedByThatFolder) {
+  const auto drills = base_ / "team" / "my-drills";
+  std::filesystem::create_directories(drills / "lib");
+  std::ofstream(drills / "bad.lua") << "x = = 1\n";
+  std::ofstream(drills / "lib" / "steps.lua") << "return { go = function() error('boom') end }\n";
+  std::ofstream(drills / "main.lua")
+      << "log.info('hello')\nlocal steps = require('lib.steps')\nsteps.go()\n";
+  const LuaHost custom("team/my-drills");
+  EXPECT_EQ(input_error([&] { custom.check("bad.lua"); }),
+            "team/my-drills/bad.lua:1: unexpected symbol near '='");
+  EXPECT_EQ(input_error([&] { custom.check("nope.lua"); }),
+            "team/my-drills/nope.lua: cannot read: No such file or directory");
+  try {
+    custom.run("main.lua", api, nullptr, nullptr, {});
+    ADD_FAILURE() << "no ScriptError";
+  } catch (const ScriptError& e) {
+    EXPECT_STREQ(e.what(), "team/my-drills/lib/steps.lua:1: boom");
+    EXPECT_EQ(e.where(), "team/my-drills/lib/steps.lua:1");
+    EXPECT_THAT(e.traceback(), HasSubstr("team/my-drills/main.lua:3: in main chunk"));
+  }
+  ASSERT_FALSE(api.logs.empty());
+  EXPECT_EQ(api.logs[0].where, "team/my-drills/main.lua:1");
+
+  // An absolute folder (a trailing slash is not doubled).
+  const LuaHost absolute(drills.string() + "/");
+  EXPECT_EQ(input_error([&] { absolute.check("nope.lua"); }),
+            drills.string() + "/nope.lua: cannot read: No such file or directory");
+}
+
+// Lua shortens a chunk name over LUA_IDSIZE to "...<tail>": the message is
+// still located once (not prefixed with the script name a second time).
+TEST_F(LuaHostTest, ScriptsFromADeepFolder_KeepOneLocation) {
+  const auto deep = base_ / std::string(80, 'd');
+  std::filesystem::create_directories(deep);
+  std::ofstream(deep / "main.lua") << "local x = nil\nreturn x.y\n";
+  const LuaHost host_deep(deep.string());
+  try {
+    host_deep.run("main.lua", api, nullptr, nullptr, {});
+    ADD_FAILURE() << "no ScriptError";
+  } catch (const ScriptError& e) {
+    const std::string what = e.what();
+    EXPECT_THAT(what, StartsWith("..."));
+    EXPECT_THAT(what, HasSubstr("/main.lua:2: attempt to index"));
+    EXPECT_EQ(what.find("main.lua"), what.rfind("main.lua")) << what;
+  }
+}
+
 TEST_F(LuaHostTest, Check_RefusesNamesOutsideTheScriptsRoot) {
   for (const std::string name :
        {"../etc/passwd", "/etc/passwd", "lib/../../x.lua", "./x.lua", ""}) {

@@ -1,5 +1,8 @@
 // A temporary lua-scripts/ directory with a LuaHost over it, and helpers to
-// write a script and run it against a FakeHostApi.
+// write a script and run it against a FakeHostApi. The test runs in the
+// directory holding lua-scripts/ and the host is given the relative name
+// "lua-scripts", as the CLI's default is: messages read "lua-scripts/x.lua:N"
+// (each test is a process of its own under ctest, so the chdir is local).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,13 +21,19 @@ class ScriptTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = std::filesystem::temp_directory_path() /
+    base_ = std::filesystem::temp_directory_path() /
             ("faultline-script-" + std::to_string(::getpid()) + "-" + info->test_suite_name() +
              "-" + info->name());
-    std::filesystem::remove_all(root_);
+    std::filesystem::remove_all(base_);
+    root_ = base_ / "lua-scripts";
     std::filesystem::create_directories(root_);
+    previous_cwd_ = std::filesystem::current_path();
+    std::filesystem::current_path(base_);
   }
-  void TearDown() override { std::filesystem::remove_all(root_); }
+  void TearDown() override {
+    std::filesystem::current_path(previous_cwd_);
+    std::filesystem::remove_all(base_);
+  }
 
   // Writes lua-scripts/<name> (creating subdirectories).
   void write(const std::string& name, const std::string& text) {
@@ -33,7 +42,7 @@ class ScriptTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << text;
   }
 
-  LuaHost host(SandboxLimits limits = {}) const { return LuaHost(root_.string(), limits); }
+  LuaHost host(SandboxLimits limits = {}) const { return LuaHost("lua-scripts", limits); }
 
   // Writes `source` as lua-scripts/main.lua and runs it.
   void run(const std::string& source, const nlohmann::json& params = nullptr,
@@ -55,7 +64,9 @@ class ScriptTest : public ::testing::Test {
     return ScriptError(ScriptError::Kind::Runtime, "", "", "");
   }
 
-  std::filesystem::path root_;
+  std::filesystem::path base_;  // holds lua-scripts/; the test's working directory
+  std::filesystem::path root_;  // base_/lua-scripts
+  std::filesystem::path previous_cwd_;
   FakeHostApi api;
 };
 

@@ -142,5 +142,49 @@ TEST(AbortWatcher, StopsTheRunWhenTheLiveServiceFails) {
   EXPECT_THAT(w.breach()->message, ::testing::HasSubstr("requests succeeded"));
 }
 
+// The watcher's own failure (here the check throws, as a snapshot would on
+// bad_alloc) must stop the drill like a breach: on_breach is called once with
+// the reason, and the exception never leaves the thread (std::terminate would
+// skip the rollback).
+TEST(AbortWatcher, ACheckThatThrowsStopsTheRunWithTheReason) {
+  std::atomic<int> checks{0}, fired{0};
+  std::string reason;
+  AbortWatcher w(
+      [&](double) -> std::optional<AbortBreach> {
+        if (++checks == 3) throw std::runtime_error("snapshot: out of memory");
+        return std::nullopt;
+      },
+      [] { return 12.5; },
+      [&](const AbortBreach& b) {
+        reason = b.message;
+        ++fired;
+      },
+      std::chrono::milliseconds(5));
+  w.start();
+  for (int i = 0; i < 400 && !w.breach(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // no further checks after it
+  w.stop();
+  ASSERT_TRUE(w.breach());
+  EXPECT_EQ(fired.load(), 1);
+  EXPECT_EQ(checks.load(), 3);
+  EXPECT_EQ(w.breach()->condition, "stop-condition watcher");
+  EXPECT_DOUBLE_EQ(w.breach()->t, 12.5);
+  EXPECT_EQ(reason, "the stop-condition watcher failed: snapshot: out of memory");
+}
+
+// Nothing to watch: no thread, never a breach.
+TEST(AbortWatcher, WithoutStopConditionsNothingRuns) {
+  observe::Observer o({}, observe::ObserveContext{});
+  std::atomic<int> fired{0};
+  AbortWatcher w(
+      o, AbortMonitor({}), [&](const AbortBreach&) { ++fired; }, std::chrono::milliseconds(1));
+  w.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  w.stop();
+  EXPECT_FALSE(w.breach());
+  EXPECT_EQ(fired.load(), 0);
+}
+
 }  // namespace
 }  // namespace faultline::slo
