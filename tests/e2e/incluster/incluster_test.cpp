@@ -3,8 +3,9 @@
 // `faultline_image`), imported into the real nodes' containerd, runs the
 // shipped overlays (manifests/overlays/ci-gate, scheduled-drill) as pods on
 // real nodes with the in-cluster config and the ServiceAccount token the
-// kubelet mounts. The overlays used are tests/incluster/* (the shipped ones
-// plus placement on a real node and a PersistentVolume).
+// kubelet mounts (the ctest fixture `faultline_image_load` imports it). The
+// overlays used are tests/incluster/* (the shipped ones plus placement on a
+// real node and a PersistentVolume).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -177,20 +178,15 @@ endpoints: [{ addresses: [")" +
 
 class InCluster : public ::testing::Test {
  protected:
-  // The image into every real node's containerd, once (7 s for three).
-  static void SetUpTestSuite() {
-    std::string out;
-    int rc = run(cluster_script("load-image.sh") + " --state " + cluster_state_dir() + " " +
-                     FAULTLINE_IMAGE_ARCHIVE,
-                 &out);
-    ASSERT_EQ(rc, 0) << "load-image.sh: " << out;
-  }
   void SetUp() override {
     if (real_nodes().empty())
       FAIL() << "the local cluster has no real nodes (tests/cluster/up.sh --real-nodes-per-zone)";
     // A Job runs once: the previous test's go first (their pods with them).
     run(kubectl_cmd() + " -n faultline delete jobs --all --cascade=foreground --wait=true");
     run(kubectl_cmd() + " -n faultline delete pod faultline-reports-reader --ignore-not-found");
+    // The scheduled drill's Pushgateway URL would outlive its Pushgateway:
+    // every later Job reads it (optional env) and logs a failed push.
+    run(kubectl_cmd() + " -n faultline delete configmap faultline-settings --ignore-not-found");
     deploy_demo();
   }
   void TearDown() override {
@@ -279,6 +275,26 @@ TEST_F(InCluster, ScheduledDrillInTheZoneItFailsPassesAndPushesMetrics) {
   expect_cluster_clean();
 }
 
+// The game-day overlay's rolling failover fails zone-a, zone-b and zone-c in
+// turn: whichever zone the runner's pod is in gets faultline's NoExecute
+// taint at some point, and the runner must outlive it (same pod, exit 0).
+TEST_F(InCluster, GameDayRunnerOutlivesARollingFailoverOfEveryZone) {
+  kubectl("apply -f " + source_dir() + "/tests/incluster/ci-gate/pv.yaml");
+  apply_overlay("game-day");
+  ASSERT_EQ(wait_job("faultline-game-day", 240s), "Complete");
+  json pod = job_pod("faultline-game-day");
+  ASSERT_FALSE(pod.empty());
+  EXPECT_EQ(exit_code(pod), 0);
+  std::string node = pod["spec"].value("nodeName", "");
+  std::string zone = node.substr(0, node.rfind("-r"));  // real nodes: <zone>-r<n>
+  std::string logs = kubectl("-n faultline logs job/faultline-game-day");
+  EXPECT_NE(logs.find("failed zone " + zone + " (NoExecute taint"), std::string::npos)
+      << "the runner's own zone " << zone << " was not failed:\n"
+      << logs;
+  EXPECT_NE(logs.find("result: passed (exit 0)"), std::string::npos) << logs;
+  expect_cluster_clean();
+}
+
 // The Job deleted while zone-a is failed: the pod gets SIGTERM, rolls back
 // within its grace period (120 s, longer than the 90 s rollback deadline)
 // and exits 3; nothing is left on the cluster.
@@ -313,6 +329,74 @@ TEST_F(InCluster, DeletingTheJobMidDrillRollsBack) {
   EXPECT_NE(text.find("SIGTERM"), std::string::npos) << text;
   EXPECT_NE(text.find("(exit 3)"), std::string::npos) << text;
   expect_cluster_clean();
+}
+
+// The vantage probe as Kubernetes runs it: one pod per zone (the image's
+// `faultline probe`, pinned to the zone's real node, under the namespace's
+// restricted Pod Security Standard) probing the demo app's ClusterIP, and its
+// samples read back through the API server (`kubectl logs`, the kubelet):
+// one JSON line per request, on a wall clock that agrees with this machine's.
+TEST_F(InCluster, ProbePodPerZoneStreamsItsSamplesThroughTheApiServer) {
+  deploy_real_demo();
+  std::string ip = kubectl("-n shop get service checkout -o jsonpath={.spec.clusterIP}");
+  const std::vector<std::string> zones = {"zone-a", "zone-b", "zone-c"};
+  std::string yaml;
+  for (const auto& zone : zones)
+    yaml += R"(---
+apiVersion: v1
+kind: Pod
+metadata: { name: faultline-probe-)" +
+            zone + R"(, namespace: faultline }
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  nodeSelector: { faultline.io/node-kind: real, topology.kubernetes.io/zone: )" +
+            zone + R"( }
+  tolerations: [{ key: faultline.io/real-node, operator: Exists, effect: NoSchedule }]
+  securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: RuntimeDefault } }
+  containers:
+    - name: probe
+      image: faultline:0.1.0
+      imagePullPolicy: IfNotPresent
+      args: [probe, --url, "http://)" +
+            ip + R"(/healthz", --rate, 10/s, --duration, 3s, --zone, )" + zone +
+            R"(, --no-keepalive]
+      securityContext:
+        readOnlyRootFilesystem: true
+        allowPrivilegeEscalation: false
+        capabilities: { drop: [ALL] }
+)";
+  fs::path f = fs::path(::testing::TempDir()) / "incluster-probe-pods.yaml";
+  std::ofstream(f) << yaml;
+  double before =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  kubectl("apply -f " + f.string());
+  for (const auto& zone : zones) {
+    std::string pod = "faultline-probe-" + zone;
+    kubectl("-n faultline wait --for=jsonpath='{.status.phase}'=Succeeded pod/" + pod +
+            " --timeout=60s");
+    std::string logs = kubectl("-n faultline logs " + pod);
+    std::istringstream in(logs);
+    std::vector<json> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    ASSERT_GE(lines.size(), 25u) << logs;
+    EXPECT_EQ(lines[0].value("probe", ""), "start") << zone;
+    double after =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    int ok = 0;
+    double last = 0;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      ok += lines[i].value("ok", false) ? 1 : 0;
+      EXPECT_EQ(lines[i].value("zone", ""), zone);
+      double t = lines[i].value("t", 0.0);
+      EXPECT_GT(t, before) << zone << ": sample before the pod was created";
+      EXPECT_LT(t, after) << zone << ": sample after its log was read";
+      EXPECT_GE(t, last);
+      last = t;
+    }
+    EXPECT_EQ(ok, static_cast<int>(lines.size()) - 1) << zone << ": " << logs;
+  }
+  run(kubectl_cmd() + " delete -f " + f.string() + " --wait=false");
 }
 
 }  // namespace
