@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "runner/experiment/runner.h"
 #include "runner/experiment/signals.h"
 #include "runner/kube/errors.h"
+#include "runner/probe/vantage_probe.h"
 
 namespace {
 
@@ -26,6 +28,9 @@ usage:
                      [--output text|json]
   faultline recover  [flags]                   undo what a dead run left (from the journal)
   faultline report   report.json --format html|junit|md|json [-o FILE]
+  faultline probe    --url URL --rate 20/s [--timeout 1s] [--duration D] [--zone Z] [--no-keepalive]
+                     requests at a fixed rate; one JSON line per request on stdout
+                     (wall-clock stamped: what a per-zone vantage pod runs)
   faultline version
 
 flags (kubectl's where they exist):
@@ -123,6 +128,14 @@ int report_command(const Args& a) {
 int main(int argc, char** argv) {
   experiment::install_signal_handling();
   try {
+    // probe has flags of its own (--url, --rate...), parsed by runner/probe.
+    if (argc >= 2 && std::string(argv[1]) == "probe") {
+      std::stop_source stop;
+      experiment::SignalScope scope;
+      experiment::on_signal([&](const std::string&) { stop.request_stop(); });
+      return probe::run_vantage(probe::parse_vantage_args({argv + 2, argv + argc}), std::cout,
+                                stop.get_token());
+    }
     Args a = parse_args(argc, argv);
     if (a.command == "help" || a.command == "--help" || a.command == "-h") {
       std::cout << kUsage;

@@ -16,6 +16,10 @@ packages=(
   # tests/cluster real nodes: container runtime, CNI plugins (/usr/lib/cni),
   # kube-proxy's nftables, network namespaces and veths, nsenter
   containerd runc containernetworking-plugins nftables iptables iproute2 util-linux
+  # the container image (scripts/image.sh, the faultline_image e2e fixture):
+  # buildah builds the Dockerfile with no daemon, debootstrap makes its
+  # Debian base images
+  buildah debootstrap
 )
 
 missing=()

@@ -103,6 +103,10 @@ extendedKeyUsage=serverAuth
 keyUsage=critical,digitalSignature,keyEncipherment"
 sign admin "/O=system:masters/CN=faultline-admin" "extendedKeyUsage=clientAuth
 keyUsage=critical,digitalSignature,keyEncipherment"
+# The API server's client certificate to the kubelets (logs, exec, cp): the
+# kubelets trust the cluster CA and ask RBAC, where system:masters may all.
+sign kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth
+keyUsage=critical,digitalSignature,keyEncipherment"
 key "$pki/sa.key"
 openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 
@@ -151,7 +155,9 @@ start kube-apiserver "$bin/kube-apiserver" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --authorization-mode=Node,RBAC --service-cluster-ip-range="$service_cidr" \
   --endpoint-reconciler-type=none --allow-privileged=true --profiling=false \
-  --default-not-ready-toleration-seconds=5 --default-unreachable-toleration-seconds=5
+  --default-not-ready-toleration-seconds=5 --default-unreachable-toleration-seconds=5 \
+  --kubelet-preferred-address-types=InternalIP,Hostname \
+  --kubelet-client-certificate="$pki/kubelet-client.crt" --kubelet-client-key="$pki/kubelet-client.key"
 for _ in $(seq 1 600); do
   kubectl_ get --raw /readyz >/dev/null 2>&1 && break
   alive "$(pid_of kube-apiserver)" || fail "kube-apiserver exited"
