@@ -195,7 +195,10 @@ json Client::list(const Resource& r, const std::string& ns, const ListOptions& o
       throw ApiError(ApiError::Kind::Decode, resp.status, "list", r.display(), "",
                      "response is not a list (expected an object with items)");
     if (page.contains("items") && page["items"].is_array())
-      for (auto& item : page["items"]) items.push_back(std::move(item));
+      for (auto& item : page["items"]) {
+        if (options.project) options.project(item);
+        items.push_back(std::move(item));
+      }
     if (first.is_null()) first = page;
     rv = string_at(page, "metadata", "resourceVersion");
     cont = string_at(page, "metadata", "continue");
