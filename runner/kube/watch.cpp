@@ -156,7 +156,12 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
              start = nl + 1) {
           std::string_view line(buffer.data() + start, nl - start);
           if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
-          auto event = json::parse(line, nullptr, false);
+          json event;
+          try {
+            event = options.project ? parse_without_managed_fields(line) : json::parse(line);
+          } catch (const json::parse_error&) {
+            event = json(json::value_t::discarded);
+          }
           if (event.is_discarded() || !event.is_object() || !event.contains("type") ||
               !event["type"].is_string())
             throw ApiError(

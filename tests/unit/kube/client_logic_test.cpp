@@ -61,6 +61,29 @@ TEST(ClientList, FollowsContinueTokensAndMergesPages) {
             "labelSelector=app%3Dweb&fieldSelector=spec.nodeName%3Dzone-a-1&limit=2&continue=c1");
 }
 
+// ListOptions::project: each item is projected as its page is decoded, and
+// managedFields (most of a pod) is not even parsed; without it, items are
+// whole.
+TEST(ClientList, AProjectingCallerGetsProjectedItemsWithoutManagedFields) {
+  auto fake = std::make_shared<FakeTransport>();
+  fake->on(
+      "GET", "/api/v1/namespaces/shop/pods", 200,
+      R"({"metadata":{"resourceVersion":"5"},"items":[{"metadata":{"name":"a","managedFields":[{"manager":"kubelet"}]},"spec":{"nodeName":"n1","containers":[{"name":"c"}]}}]})");
+  Client client(config(), fake);
+  ListOptions o;
+  int projected = 0;
+  o.project = [&](nlohmann::json& item) {
+    EXPECT_FALSE(item["metadata"].contains("managedFields"));
+    item["spec"].erase("containers");
+    ++projected;
+  };
+  auto items = client.list(resources::kPods, "shop", o)["items"];
+  EXPECT_EQ(projected, 1);
+  EXPECT_EQ(items[0]["spec"], nlohmann::json({{"nodeName", "n1"}}));
+  auto whole = client.list(resources::kPods, "shop")["items"];
+  EXPECT_TRUE(whole[0]["metadata"].contains("managedFields"));
+}
+
 TEST(ClientList, ExpiredContinueTokenFallsBackToOneFullList) {
   auto fake = std::make_shared<FakeTransport>();
   const std::string path = "/api/v1/nodes";
