@@ -171,8 +171,9 @@ json Client::get(const Resource& r, const std::string& ns, const std::string& na
   return decode(resp, "get", r.display(), name);
 }
 
-json Client::list(const Resource& r, const std::string& ns, const ListOptions& options) {
-  json items = json::array();
+json Client::list_each(const Resource& r, const std::string& ns, const ListOptions& options,
+                       const std::function<bool(json& item)>& on_item,
+                       const std::function<void()>& on_restart) {
   json first;
   std::string cont, rv;
   int64_t limit = options.limit;
@@ -192,7 +193,7 @@ json Client::list(const Resource& r, const std::string& ns, const ListOptions& o
       // pager does, fall back to one unpaginated list.
       if (e.kind() != ApiError::Kind::Gone || cont.empty() || limit == 0) throw;
       log::debug("list " + r.display() + ": continue token expired; listing without pages");
-      items = json::array();
+      if (on_restart) on_restart();
       cont.clear();
       limit = 0;
       continue;
@@ -204,19 +205,38 @@ json Client::list(const Resource& r, const std::string& ns, const ListOptions& o
         (page.contains("items") && !page["items"].is_array() && !page["items"].is_null()))
       throw ApiError(ApiError::Kind::Decode, resp.status, "list", r.display(), "",
                      "response is not a list (expected an object with items)");
-    if (page.contains("items") && page["items"].is_array())
+    bool more = true;
+    if (page.contains("items") && page["items"].is_array()) {
       for (auto& item : page["items"]) {
         if (options.project) options.project(item);
-        items.push_back(std::move(item));
+        if (!(more = on_item(item))) break;
       }
+      page.erase("items");
+    }
     if (first.is_null()) first = page;
     rv = string_at(page, "metadata", "resourceVersion");
     cont = string_at(page, "metadata", "continue");
-    if (cont.empty()) break;
+    if (cont.empty() || !more) break;
   }
-  json out = {{"items", std::move(items)}, {"metadata", {{"resourceVersion", rv}}}};
+  json out = {{"resourceVersion", rv}};
   if (first.contains("apiVersion")) out["apiVersion"] = first["apiVersion"];
   if (first.contains("kind")) out["kind"] = first["kind"];
+  return out;
+}
+
+json Client::list(const Resource& r, const std::string& ns, const ListOptions& options) {
+  json items = json::array();
+  auto meta = list_each(
+      r, ns, options,
+      [&](json& item) {
+        items.push_back(std::move(item));
+        return true;
+      },
+      [&] { items = json::array(); });
+  json out = {{"items", std::move(items)},
+              {"metadata", {{"resourceVersion", meta["resourceVersion"]}}}};
+  if (meta.contains("apiVersion")) out["apiVersion"] = meta["apiVersion"];
+  if (meta.contains("kind")) out["kind"] = meta["kind"];
   return out;
 }
 

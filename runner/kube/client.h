@@ -71,6 +71,13 @@ class Client {
   json get(const Resource& r, const std::string& ns, const std::string& name);
   // All pages merged: {"items": [...], "metadata": {"resourceVersion": "..."}}.
   json list(const Resource& r, const std::string& ns, const ListOptions& options = {});
+  // The same list a page at a time, never whole: on_item gets each item (as
+  // projected) and returns false to stop; on_restart is called when an
+  // expired continue token restarts the list from its first item. Returns
+  // {resourceVersion, apiVersion, kind} of the list.
+  json list_each(const Resource& r, const std::string& ns, const ListOptions& options,
+                 const std::function<bool(json& item)>& on_item,
+                 const std::function<void()>& on_restart = {});
   json create(const Resource& r, const std::string& ns, const json& body);
   json replace(const Resource& r, const std::string& ns, const std::string& name, const json& body);
   json patch(const Resource& r, const std::string& ns, const std::string& name, const json& patch,

@@ -3,6 +3,7 @@
 // difference, so the caller sees every change exactly once.
 #include <map>
 #include <random>
+#include <set>
 
 #include "runner/common/log.h"
 #include "runner/kube/client.h"
@@ -93,15 +94,20 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
   auto relist = [&](bool first) -> std::string {
     ListOptions lo = options;
     if (!first) lo.resource_version = "";
-    json list = this->list(r, ns, lo);
-    std::map<std::string, bool> present;
-    for (const auto& item : list["items"]) {
-      auto uid = meta(item, "uid");
-      present[uid] = true;
-      auto it = delivered.find(uid);
-      const char* type = it == delivered.end() ? "ADDED" : "MODIFIED";
-      if (!deliver(type, item, true)) return "";
-    }
+    // Page by page: the list is never held whole (10k pods).
+    std::set<std::string> present;
+    bool stopped = false;
+    json list_meta = this->list_each(
+        r, ns, lo,
+        [&](json& item) {
+          auto uid = meta(item, "uid");
+          present.insert(uid);
+          const char* type = delivered.count(uid) ? "MODIFIED" : "ADDED";
+          stopped = !deliver(type, item, true);
+          return !stopped;
+        },
+        [&] { present.clear(); });
+    if (stopped) return "";
     std::vector<json> gone;
     for (const auto& [uid, known] : delivered)
       if (!present.count(uid)) gone.push_back(known.identity);
@@ -115,7 +121,7 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
       }
       if (caller_done || caller_error) return "";
     }
-    return list["metadata"].value("resourceVersion", "");
+    return list_meta.value("resourceVersion", "");
   };
 
   std::string rv;

@@ -84,6 +84,36 @@ TEST(ClientList, AProjectingCallerGetsProjectedItemsWithoutManagedFields) {
   EXPECT_TRUE(whole[0]["metadata"].contains("managedFields"));
 }
 
+// list_each: a page at a time (what a watch's relist uses, so 10k pods are
+// never one DOM); stopping ends the listing without reading further pages.
+TEST(ClientList, ListEachGoesPageByPageAndStopsWhenAsked) {
+  auto pages = [] {
+    auto fake = std::make_shared<FakeTransport>();
+    fake->on(
+        "GET", "/api/v1/namespaces/shop/pods", 200,
+        R"({"kind":"PodList","metadata":{"resourceVersion":"5","continue":"c1"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
+    fake->on("GET", "/api/v1/namespaces/shop/pods", 200,
+             R"({"metadata":{"resourceVersion":"5"},"items":[{"metadata":{"name":"c"}}]})");
+    return fake;
+  };
+  auto fake = pages();
+  Client client(config(), fake);
+  std::vector<std::string> seen;
+  auto meta = client.list_each(resources::kPods, "shop", {}, [&](nlohmann::json& item) {
+    seen.push_back(item["metadata"]["name"]);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(meta["resourceVersion"], "5");
+  EXPECT_EQ(meta["kind"], "PodList");
+  EXPECT_EQ(fake->sent().size(), 2u);
+
+  auto stopped = pages();
+  Client client2(config(), stopped);
+  client2.list_each(resources::kPods, "shop", {}, [&](nlohmann::json&) { return false; });
+  EXPECT_EQ(stopped->sent().size(), 1u);  // the second page was never asked for
+}
+
 TEST(ClientList, ExpiredContinueTokenFallsBackToOneFullList) {
   auto fake = std::make_shared<FakeTransport>();
   const std::string path = "/api/v1/nodes";
