@@ -213,6 +213,29 @@ json Chaos::drain_node(const std::string& node, const DrainOptions& options) {
 
 namespace {
 
+// What the drain's filter chain and its evictions read of a pod: identity,
+// owner, the mirror annotation, termination, node, phase, emptyDir volumes.
+void project_for_drain(json& pod) {
+  if (!pod.is_object()) return;
+  json meta = json::object(), spec = json::object(), status = json::object();
+  const json& m = pod.value("metadata", json::object());
+  for (const char* k : {"name", "namespace", "uid", "deletionTimestamp", "ownerReferences"})
+    if (m.contains(k)) meta[k] = m[k];
+  const json& ann = m.value("annotations", json::object());
+  if (ann.contains("kubernetes.io/config.mirror"))
+    meta["annotations"] = {{"kubernetes.io/config.mirror", ann["kubernetes.io/config.mirror"]}};
+  const json& sp = pod.value("spec", json::object());
+  if (sp.contains("nodeName")) spec["nodeName"] = sp["nodeName"];
+  json volumes = json::array();
+  for (const auto& v : sp.value("volumes", json::array()))
+    if (v.is_object() && v.contains("emptyDir"))
+      volumes.push_back({{"name", v.value("name", "")}, {"emptyDir", v["emptyDir"]}});
+  if (!volumes.empty()) spec["volumes"] = std::move(volumes);
+  const json& st = pod.value("status", json::object());
+  if (st.contains("phase")) status["phase"] = st["phase"];
+  pod = json{{"metadata", std::move(meta)}, {"spec", std::move(spec)}, {"status", std::move(status)}};
+}
+
 bool uses_emptydir(const json& pod) {
   for (const auto& v : pod.value("spec", json::object()).value("volumes", json::array()))
     if (v.contains("emptyDir")) return true;
@@ -238,7 +261,16 @@ bool pod_gone(kube::Client& client, const std::string& ns, const std::string& na
 json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& options) {
   check_stop();
   std::set<std::string> on(nodes.begin(), nodes.end());
-  json all = client_.list(res::kPods, "")["items"];
+  // Page by page, keeping only the pods on these nodes and only what the
+  // filters below read: listing every pod of a 10k-pod cluster whole was
+  // most of the runner's memory during a drain (issue 14).
+  std::vector<json> all;
+  kube::ListOptions list;
+  list.project = project_for_drain;
+  client_.list_each(res::kPods, "", list, [&](json& pod) {
+    if (on.count(pod_node(pod))) all.push_back(std::move(pod));
+    return true;
+  });
   std::vector<json> to_evict;
   json skipped = json::array();
   // kubectl drain's filter chain, in its order; each skip keeps its reason.

@@ -1,8 +1,12 @@
 // The journal: every mutation a run makes, recorded in the cluster *before*
 // it is made, so that any machine can undo it (`faultline recover`, or the
-// next run) even if this runner is SIGKILLed. One ConfigMap per run in
-// faultline's state namespace; nodes we touch also carry an annotation naming
-// the run, written in the same patch as the mutation itself.
+// next run) even if this runner is SIGKILLed. Stored in faultline's state
+// namespace as ConfigMaps of kEntriesPerShard entries each (a ConfigMap holds
+// at most 1 MiB; a 10k-pod drain needs ~2 MiB): the head
+// `faultline-journal-<run>` holds the run's meta and entries 1..500, shard k
+// `faultline-journal-<run>-<k>` the next 500. Only the shards whose entries
+// changed are written. Nodes we touch also carry an annotation naming the
+// run, written in the same patch as the mutation itself.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -28,6 +32,11 @@ inline constexpr const char* kRunAnnotation = "faultline.io/run";
 inline constexpr const char* kCordonedAnnotation = "faultline.io/cordoned-by";
 inline constexpr const char* kTaintedAnnotation = "faultline.io/tainted-by";
 inline constexpr const char* kFailureTaintKey = "faultline.io/zone-failure";
+
+// Entries per ConfigMap. An entry is at most ~700 bytes (names are bounded by
+// the API, notes by kMaxNoteBytes), so a shard stays far below 1 MiB.
+inline constexpr size_t kEntriesPerShard = 500;
+inline constexpr size_t kMaxNoteBytes = 256;
 
 struct JournalEntry {
   int id = 0;
@@ -68,41 +77,57 @@ class Journal {
   std::shared_lock<std::shared_timed_mutex> mutating();
   bool close_mutations(std::chrono::milliseconds wait);
   // Appends entries as "intended" and persists them before returning; the
-  // caller mutates only after this returns. Returns their ids.
+  // caller mutates only after this returns. Returns their ids. When the write
+  // fails the entries are dropped again (they were never made) and the error
+  // is rethrown: they never ride along in, or break, a later write.
   std::vector<int> intend(std::vector<JournalEntry> entries);
   // Updates entries in memory; persist() writes them.
   void update(int id, const std::string& state, const std::string& note = "", double t = -1);
   void persist();
-  // Deletes the ConfigMap (rollback complete).
+  // Deletes the ConfigMaps (rollback complete).
   void close();
 
   std::vector<JournalEntry> entries() const;
   const std::string& run_id() const { return run_id_; }
   const std::string& configmap_name() const { return name_; }
 
-  // Every journal left in the namespace: {name, run_id, meta, entries}.
+  // Every journal left in the namespace, its shards merged: entries sorted by
+  // id, entry_shard[i] the index in `shards` of the ConfigMap entries[i] came
+  // from (so save() writes each back where it was).
   struct Stored {
-    std::string name;
-    std::string resource_version;
+    std::string name;                 // the head's (or, head lost, the first shard's) name
+    std::vector<std::string> shards;  // every ConfigMap of the run
     std::string run_id;
     json meta;
     std::vector<JournalEntry> entries;
+    std::vector<size_t> entry_shard;
   };
   static std::vector<Stored> list(kube::Client& client, const std::string& state_namespace);
   static void save(kube::Client& client, const std::string& state_namespace, const Stored& stored);
+  // Deletes every shard of a stored journal, the head last (a recovery cut
+  // short leaves a journal that is still listed and recovered again).
+  static void remove(kube::Client& client, const std::string& state_namespace,
+                     const Stored& stored);
   static void remove(kube::Client& client, const std::string& state_namespace,
                      const std::string& name);
+  static std::string shard_name(const std::string& run_id, size_t shard);
 
  private:
-  json body() const;  // the ConfigMap
+  json body(size_t shard, const std::string& entries) const;  // shard's ConfigMap
+  std::string shard_entries(size_t shard) const;              // its entries as JSON text
   void write_locked();
+  void write_shard(size_t shard, const std::string& entries);
 
   kube::Client client_;
   std::string ns_, run_id_, name_;
   json meta_;
   mutable std::mutex mutex_;
-  std::vector<JournalEntry> entries_;
-  bool created_ = false;
+  std::vector<JournalEntry> entries_;  // entries_[i].id == i + 1
+  // Per shard: exists on the server (as far as we know), and its entries as
+  // last written ("" = unknown, rewrite it).
+  std::vector<bool> exists_;
+  std::vector<std::string> written_;
+  bool opened_ = false;
   std::function<void()> gate_;
   std::shared_timed_mutex in_flight_;
   std::atomic<bool> closed_{false};

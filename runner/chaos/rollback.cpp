@@ -115,7 +115,7 @@ RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
     auto outcome =
         rollback_entries(client, stored.run_id, stored.entries, zero, deadline, concurrency, stop);
     if (outcome.complete) {
-      Journal::remove(client, state_namespace, stored.name);
+      Journal::remove(client, state_namespace, stored);
       ++report.journals_cleared;
     } else {
       Journal::save(client, state_namespace, stored);

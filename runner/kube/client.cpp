@@ -95,9 +95,17 @@ ApiError Client::State::contextualize(const ApiError& e, const std::string& verb
                   e.name().empty() ? name : e.name(), message, e.reason(), e.retry_after_seconds());
 }
 
+json parse_without_managed_fields(std::string_view text) {
+  static const json::parser_callback_t skip = [](int, json::parse_event_t event, json& parsed) {
+    return !(event == json::parse_event_t::key && parsed == "managedFields");
+  };
+  return json::parse(text, skip);
+}
+
 json decode(const HttpResponse& response, const std::string& verb, const std::string& resource,
-            const std::string& name) {
+            const std::string& name, bool drop_managed_fields) {
   try {
+    if (drop_managed_fields) return parse_without_managed_fields(response.body);
     return json::parse(response.body);
   } catch (const json::parse_error& e) {
     // Not e.what(): it quotes the body.
@@ -163,8 +171,9 @@ json Client::get(const Resource& r, const std::string& ns, const std::string& na
   return decode(resp, "get", r.display(), name);
 }
 
-json Client::list(const Resource& r, const std::string& ns, const ListOptions& options) {
-  json items = json::array();
+json Client::list_each(const Resource& r, const std::string& ns, const ListOptions& options,
+                       const std::function<bool(json& item)>& on_item,
+                       const std::function<void()>& on_restart) {
   json first;
   std::string cont, rv;
   int64_t limit = options.limit;
@@ -184,26 +193,50 @@ json Client::list(const Resource& r, const std::string& ns, const ListOptions& o
       // pager does, fall back to one unpaginated list.
       if (e.kind() != ApiError::Kind::Gone || cont.empty() || limit == 0) throw;
       log::debug("list " + r.display() + ": continue token expired; listing without pages");
-      items = json::array();
+      if (on_restart) on_restart();
       cont.clear();
       limit = 0;
       continue;
     }
-    json page = decode(resp, "list", r.display(), "");
+    // A caller that projects never reads managedFields: not even parsed
+    // (it is most of a pod's JSON; a page of 500 full pods was ~37 MB of DOM).
+    json page = decode(resp, "list", r.display(), "", static_cast<bool>(options.project));
     if (!page.is_object() ||
         (page.contains("items") && !page["items"].is_array() && !page["items"].is_null()))
       throw ApiError(ApiError::Kind::Decode, resp.status, "list", r.display(), "",
                      "response is not a list (expected an object with items)");
-    if (page.contains("items") && page["items"].is_array())
-      for (auto& item : page["items"]) items.push_back(std::move(item));
+    bool more = true;
+    if (page.contains("items") && page["items"].is_array()) {
+      for (auto& item : page["items"]) {
+        if (options.project) options.project(item);
+        if (!(more = on_item(item))) break;
+      }
+      page.erase("items");
+    }
     if (first.is_null()) first = page;
     rv = string_at(page, "metadata", "resourceVersion");
     cont = string_at(page, "metadata", "continue");
-    if (cont.empty()) break;
+    if (cont.empty() || !more) break;
   }
-  json out = {{"items", std::move(items)}, {"metadata", {{"resourceVersion", rv}}}};
+  json out = {{"resourceVersion", rv}};
   if (first.contains("apiVersion")) out["apiVersion"] = first["apiVersion"];
   if (first.contains("kind")) out["kind"] = first["kind"];
+  return out;
+}
+
+json Client::list(const Resource& r, const std::string& ns, const ListOptions& options) {
+  json items = json::array();
+  auto meta = list_each(
+      r, ns, options,
+      [&](json& item) {
+        items.push_back(std::move(item));
+        return true;
+      },
+      [&] { items = json::array(); });
+  json out = {{"items", std::move(items)},
+              {"metadata", {{"resourceVersion", meta["resourceVersion"]}}}};
+  if (meta.contains("apiVersion")) out["apiVersion"] = meta["apiVersion"];
+  if (meta.contains("kind")) out["kind"] = meta["kind"];
   return out;
 }
 

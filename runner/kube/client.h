@@ -29,6 +29,14 @@ struct ListOptions {
   std::string field_selector;
   int64_t limit = 500;           // page size; pages are followed with `continue`
   std::string resource_version;  // "" = most recent
+  // watch only: after the items of every list (the first, and each relist's
+  // difference) a SYNCED event (no object) says the caller's view now equals
+  // the list's. Off by default: callers that do not ask never see one.
+  bool send_synced = false;
+  // Applied to each item as its page (or watch event) is decoded, before it
+  // is kept or delivered: a caller that needs a few fields drops the rest
+  // (managedFields, containers, volumes...) instead of holding whole objects.
+  std::function<void(json& item)> project;
 };
 
 struct DeleteOptions {
@@ -40,8 +48,11 @@ struct DeleteOptions {
 };
 
 struct WatchEvent {
-  std::string type;  // ADDED MODIFIED DELETED (BOOKMARKs are consumed internally)
+  std::string type;  // ADDED MODIFIED DELETED, SYNCED if asked (BOOKMARKs are consumed internally)
   json object;
+  // Delivered from a list (the first one or a relist), not from the stream:
+  // one of a batch that only makes sense whole, until the SYNCED after it.
+  bool from_list = false;
 };
 
 class Client {
@@ -60,6 +71,13 @@ class Client {
   json get(const Resource& r, const std::string& ns, const std::string& name);
   // All pages merged: {"items": [...], "metadata": {"resourceVersion": "..."}}.
   json list(const Resource& r, const std::string& ns, const ListOptions& options = {});
+  // The same list a page at a time, never whole: on_item gets each item (as
+  // projected) and returns false to stop; on_restart is called when an
+  // expired continue token restarts the list from its first item. Returns
+  // {resourceVersion, apiVersion, kind} of the list.
+  json list_each(const Resource& r, const std::string& ns, const ListOptions& options,
+                 const std::function<bool(json& item)>& on_item,
+                 const std::function<void()>& on_restart = {});
   json create(const Resource& r, const std::string& ns, const json& body);
   json replace(const Resource& r, const std::string& ns, const std::string& name, const json& body);
   json patch(const Resource& r, const std::string& ns, const std::string& name, const json& patch,
@@ -73,7 +91,9 @@ class Client {
   // List then watch from the list's resourceVersion, calling on_event for the
   // initial items (as ADDED) and every change after. A 410 Gone or a cut
   // stream relists and emits the difference (ADDED/MODIFIED/DELETED against
-  // what was already delivered), so no event is lost or repeated. Returns
+  // what was already delivered), so no event is lost or repeated. A DELETED
+  // made up by a relist carries only the object's metadata name, namespace,
+  // uid, resourceVersion and labels (the whole objects are not kept). Returns
   // when on_event returns false or stop is requested. Throws ApiError for
   // errors a relist cannot fix (403, 404 on the resource type, ...).
   void watch(const Resource& r, const std::string& ns, const ListOptions& options,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "runner/kube/backoff.h"
 #include "runner/kube/client.h"
@@ -30,7 +31,13 @@ struct Client::State {
 };
 
 // The body as JSON; a Decode error (never quoting the body) when it is not.
+// drop_managed_fields: every "managedFields" key is skipped while parsing.
 json decode(const HttpResponse& response, const std::string& verb, const std::string& resource,
-            const std::string& name);
+            const std::string& name, bool drop_managed_fields = false);
+
+// JSON text parsed without its "managedFields" (at any depth): the DOM of
+// what a projecting caller reads, not of the server's field bookkeeping.
+// Throws json::parse_error like json::parse.
+json parse_without_managed_fields(std::string_view text);
 
 }  // namespace faultline::kube

@@ -3,6 +3,7 @@
 // difference, so the caller sees every change exactly once.
 #include <map>
 #include <random>
+#include <set>
 
 #include "runner/common/log.h"
 #include "runner/kube/client.h"
@@ -18,6 +19,19 @@ std::string meta(const json& object, const char* field) {
     return "";
   const auto& m = object["metadata"];
   return m.contains(field) && m[field].is_string() ? m[field].get<std::string>() : "";
+}
+
+// The metadata that names an object (what a DELETED synthesized after a
+// relist carries: the last state is not kept).
+json identity_of(const json& object) {
+  json m = json::object();
+  if (object.is_object() && object.contains("metadata") && object["metadata"].is_object())
+    for (const char* k : {"name", "namespace", "uid", "resourceVersion", "labels"})
+      if (object["metadata"].contains(k)) m[k] = object["metadata"][k];
+  json id = {{"metadata", std::move(m)}};
+  for (const char* k : {"apiVersion", "kind"})
+    if (object.is_object() && object.contains(k)) id[k] = object[k];
+  return id;
 }
 
 // The server closes a watch after timeoutSeconds; spread them like client-go
@@ -42,16 +56,20 @@ ApiError event_error(const json& status, const std::string& resource) {
 void Client::watch(const Resource& r, const std::string& ns, const ListOptions& options,
                    const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop) {
   const std::string what = r.display();
+  // What the caller has seen, by uid: the resourceVersion, and just enough of
+  // the object to say which one a synthesized DELETED is about (name,
+  // namespace, uid, labels). Not the whole object: at 10k pods the copies
+  // were most of the runner's memory (issue 14).
   struct Known {
     std::string resource_version;
-    json object;
+    json identity;
   };
-  std::map<std::string, Known> delivered;  // by uid: what the caller has seen
-  std::exception_ptr caller_error;         // thrown by on_event: rethrown as is
+  std::map<std::string, Known> delivered;
+  std::exception_ptr caller_error;  // thrown by on_event: rethrown as is
   bool caller_done = false;
 
   // Delivers one change, keeping `delivered` in step. False: stop watching.
-  auto deliver = [&](const std::string& type, const json& object) {
+  auto deliver = [&](const std::string& type, const json& object, bool from_list) {
     auto uid = meta(object, "uid");
     auto rv = meta(object, "resourceVersion");
     if (type == "DELETED") {
@@ -59,10 +77,10 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
     } else {
       auto it = delivered.find(uid);
       if (it != delivered.end() && it->second.resource_version == rv) return true;  // seen
-      delivered[uid] = Known{rv, object};
+      delivered[uid] = Known{rv, identity_of(object)};
     }
     try {
-      if (!on_event(WatchEvent{type, object})) caller_done = true;
+      if (!on_event(WatchEvent{type, object, from_list})) caller_done = true;
     } catch (...) {
       caller_error = std::current_exception();
     }
@@ -71,25 +89,39 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
 
   // Lists and delivers the difference against what was delivered: new
   // objects as ADDED, changed ones as MODIFIED, vanished ones as DELETED
-  // (with the last state the caller saw). The first list delivers everything.
+  // (with their identity only: metadata name, namespace, uid, labels). The first list delivers
+  // everything.
   auto relist = [&](bool first) -> std::string {
     ListOptions lo = options;
     if (!first) lo.resource_version = "";
-    json list = this->list(r, ns, lo);
-    std::map<std::string, bool> present;
-    for (const auto& item : list["items"]) {
-      auto uid = meta(item, "uid");
-      present[uid] = true;
-      auto it = delivered.find(uid);
-      const char* type = it == delivered.end() ? "ADDED" : "MODIFIED";
-      if (!deliver(type, item)) return "";
-    }
+    // Page by page: the list is never held whole (10k pods).
+    std::set<std::string> present;
+    bool stopped = false;
+    json list_meta = this->list_each(
+        r, ns, lo,
+        [&](json& item) {
+          auto uid = meta(item, "uid");
+          present.insert(uid);
+          const char* type = delivered.count(uid) ? "MODIFIED" : "ADDED";
+          stopped = !deliver(type, item, true);
+          return !stopped;
+        },
+        [&] { present.clear(); });
+    if (stopped) return "";
     std::vector<json> gone;
     for (const auto& [uid, known] : delivered)
-      if (!present.count(uid)) gone.push_back(known.object);
+      if (!present.count(uid)) gone.push_back(known.identity);
     for (const auto& object : gone)
-      if (!deliver("DELETED", object)) return "";
-    return list["metadata"].value("resourceVersion", "");
+      if (!deliver("DELETED", object, true)) return "";
+    if (options.send_synced) {
+      try {
+        if (!on_event(WatchEvent{"SYNCED", json(), true})) caller_done = true;
+      } catch (...) {
+        caller_error = std::current_exception();
+      }
+      if (caller_done || caller_error) return "";
+    }
+    return list_meta.value("resourceVersion", "");
   };
 
   std::string rv;
@@ -130,14 +162,22 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
              start = nl + 1) {
           std::string_view line(buffer.data() + start, nl - start);
           if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
-          auto event = json::parse(line, nullptr, false);
+          json event;
+          try {
+            event = options.project ? parse_without_managed_fields(line) : json::parse(line);
+          } catch (const json::parse_error&) {
+            event = json(json::value_t::discarded);
+          }
           if (event.is_discarded() || !event.is_object() || !event.contains("type") ||
               !event["type"].is_string())
             throw ApiError(
                 ApiError::Kind::Decode, 200, "watch", what, "",
                 "watch event is not valid JSON (" + std::to_string(line.size()) + " bytes)");
           auto type = event["type"].get<std::string>();
-          const json& object = event.contains("object") ? event["object"] : json();
+          json& object = event["object"];
+          if (options.project && object.is_object() &&
+              (type == "ADDED" || type == "MODIFIED" || type == "DELETED"))
+            options.project(object);
           if (type == "BOOKMARK") {
             progressed = true;
             if (auto v = meta(object, "resourceVersion"); !v.empty()) rv = v;
@@ -151,7 +191,7 @@ void Client::watch(const Resource& r, const std::string& ns, const ListOptions& 
           } else if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
             progressed = true;
             if (auto v = meta(object, "resourceVersion"); !v.empty()) rv = v;
-            if (!deliver(type, object)) stream_stop.request_stop();
+            if (!deliver(type, object, false)) stream_stop.request_stop();
           } else {
             throw ApiError(ApiError::Kind::Decode, 200, "watch", what, "",
                            "unknown watch event type \"" + type + "\"");

@@ -1,5 +1,6 @@
 #include "runner/observe/observer.h"
 
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <functional>
@@ -151,18 +152,21 @@ class WatchLoop {
 };
 
 // Names of the items of a list, and synthetic events that bring a tracker
-// from what it knew to what the list says.
+// from what it knew to what the list says (from_list, then SYNCED, as a
+// watch's relist delivers them).
 std::vector<kube::WatchEvent> resync_events(const json& list, const std::set<std::string>& known) {
   std::vector<kube::WatchEvent> events;
   std::set<std::string> present;
   if (list.contains("items") && list["items"].is_array()) {
     for (const auto& item : list["items"]) {
       present.insert(item.value("/metadata/name"_json_pointer, ""));
-      events.push_back({"MODIFIED", item});
+      events.push_back({"MODIFIED", item, true});
     }
   }
   for (const auto& name : known)
-    if (!present.count(name)) events.push_back({"DELETED", json{{"metadata", {{"name", name}}}}});
+    if (!present.count(name))
+      events.push_back({"DELETED", json{{"metadata", {{"name", name}}}}, true});
+  events.push_back({"SYNCED", json(), true});
   return events;
 }
 
@@ -181,6 +185,7 @@ class EndpointsRunner : public Observer::Runner {
     thread_ = std::jthread([this](std::stop_token stop) {
       kube::ListOptions opts;
       opts.label_selector = "kubernetes.io/service-name=" + service_;
+      opts.send_synced = true;
       loop_.run(
           kube::resources::kEndpointSlices, ns_, opts,
           [this](const kube::WatchEvent& e, double t) { on_event(e, t); },
@@ -196,13 +201,20 @@ class EndpointsRunner : public Observer::Runner {
   }
 
  private:
+  // As for pods: the slices of a list are one state (a Service's endpoints
+  // are spread over several), sampled once at the SYNCED after them.
   void on_event(const kube::WatchEvent& e, double t) {
+    if (e.type == "SYNCED") {
+      timeline_.add(name_, tracker_.current(t));
+      return;
+    }
     auto name = e.object.value("/metadata/name"_json_pointer, "");
     if (e.type == "DELETED")
       known_.erase(name);
     else
       known_.insert(name);
-    timeline_.add(name_, tracker_.apply(e, t));
+    auto sample = tracker_.apply(e, t);
+    if (!e.from_list) timeline_.add(name_, std::move(sample));
   }
 
   WatchLoop loop_;
@@ -271,17 +283,23 @@ class PodsRunner : public Observer::Runner {
 
   void start() override {
     nodes_thread_ = std::jthread([this](std::stop_token stop) {
+      kube::ListOptions opts;
+      opts.project = project_node;
       nodes_loop_.run(
-          kube::resources::kNodes, "", {},
+          kube::resources::kNodes, "", opts,
           [this](const kube::WatchEvent& e, double t) {
-            if (auto s = tracker_.apply_node(e, t)) timeline_.add(name_, std::move(*s));
+            // Before the pods are synced a sample would count none of them.
+            if (auto s = tracker_.apply_node(e, t); s && synced_)
+              timeline_.add(name_, std::move(*s));
           },
           nullptr, stop);
     });
     pods_thread_ = std::jthread([this](std::stop_token stop) {
       // Zones first, so the first pod samples already know theirs.
       try {
-        json nodes = client_.list(kube::resources::kNodes, "");
+        kube::ListOptions nodes_opts;
+        nodes_opts.project = project_node;
+        json nodes = client_.list(kube::resources::kNodes, "", nodes_opts);
         double t = pods_loop_.now();
         for (const auto& n : nodes.value("items", json::array()))
           tracker_.apply_node({"ADDED", n}, t);
@@ -290,6 +308,8 @@ class PodsRunner : public Observer::Runner {
       }
       kube::ListOptions opts;
       opts.label_selector = selector_;
+      opts.send_synced = true;
+      opts.project = project_pod;
       pods_loop_.run(
           kube::resources::kPods, ns_, opts,
           [this](const kube::WatchEvent& e, double t) { on_pod(e, t); },
@@ -316,29 +336,39 @@ class PodsRunner : public Observer::Runner {
 
   void on_faulted_zones(const std::vector<std::string>& zones) override {
     tracker_.set_faulted_zones(zones);
-    timeline_.add(name_, tracker_.current(pods_loop_.now()));
+    if (synced_) timeline_.add(name_, tracker_.current(pods_loop_.now()));
   }
 
   void on_fault_start() override {
     tracker_.freeze_desired_fallback();
-    timeline_.add(name_, tracker_.current(pods_loop_.now()));
+    if (synced_) timeline_.add(name_, tracker_.current(pods_loop_.now()));
   }
 
  private:
+  // The timeline gets a sample only of a synced view: the items of a list
+  // (1,800 pods arrive one by one) are applied silently and one sample is
+  // taken at the SYNCED after them. A sample per item would record the
+  // half-ingested list as Ready pods falling short of the PDB's floor.
   void on_pod(const kube::WatchEvent& e, double t) {
+    if (e.type == "SYNCED") {
+      synced_ = true;
+      timeline_.add(name_, tracker_.current(t));
+      return;
+    }
     auto name = e.object.value("/metadata/name"_json_pointer, "");
     if (e.type == "DELETED")
       known_.erase(name);
     else
       known_.insert(name);
-    auto u = tracker_.apply_pod(e, t);
+    const bool quiet = e.from_list;
+    auto u = tracker_.apply_pod(e, t, !quiet);
     if (u.new_owner) {
       // A new controller (first list, or a new ReplicaSet): re-read desired.
       std::string why;
       try {
         if (auto d = resolve_desired(client_, ns_, tracker_.owners(), &why)) {
           tracker_.set_desired(*d);
-          u.sample = tracker_.current(t);
+          if (!quiet) u.sample = tracker_.current(t);
         }
       } catch (const std::exception& ex) {
         why = ex.what();
@@ -347,8 +377,9 @@ class PodsRunner : public Observer::Runner {
         pods_loop_.fail("desired replicas unresolved (" + why +
                         "); using the Ready pods at fault start");
     }
-    if (u.became_ready) timeline_.add(std::move(*u.became_ready));
-    timeline_.add(name_, std::move(u.sample));
+    // Pods Ready before the first list are not transitions of this run.
+    if (u.became_ready && synced_) timeline_.add(std::move(*u.became_ready));
+    if (!quiet) timeline_.add(name_, std::move(u.sample));
   }
 
   kube::Client& client_;
@@ -357,6 +388,7 @@ class PodsRunner : public Observer::Runner {
   std::string name_, ns_, selector_;
   PodsTracker tracker_;
   std::set<std::string> known_;
+  std::atomic<bool> synced_{false};  // the first list was ingested whole
   std::jthread pods_thread_, nodes_thread_, pdbs_thread_;
 };
 

@@ -86,7 +86,10 @@ EndpointsSample EndpointsTracker::apply(const kube::WatchEvent& event, double t)
     }
     slices_[slice] = std::move(eps);
   }
+  return current(t);
+}
 
+EndpointsSample EndpointsTracker::current(double t) const {
   // A pod listed in two slices (IPv4 and IPv6) is one endpoint.
   std::map<std::string, Endpoint> unique;
   for (const auto& [name, eps] : slices_) {
@@ -109,12 +112,13 @@ EndpointsSample EndpointsTracker::apply(const kube::WatchEvent& event, double t)
   return s;
 }
 
-PodsTracker::Update PodsTracker::apply_pod(const kube::WatchEvent& event, double t) {
+PodsTracker::Update PodsTracker::apply_pod(const kube::WatchEvent& event, double t, bool sample) {
   std::lock_guard lock(mu_);
   Update u;
   const std::string name = name_of(event.object);
   auto before = pods_.find(name);
   bool was_ready = before != pods_.end() && before->second.active && before->second.ready;
+  if (before != pods_.end()) count_locked(before->second, -1);
   if (event.type == "DELETED") {
     pods_.erase(name);
   } else {
@@ -140,9 +144,10 @@ PodsTracker::Update PodsTracker::apply_pod(const kube::WatchEvent& event, double
       e.zone = zone_of_locked(p.node);
       u.became_ready = e;
     }
+    count_locked(p, +1);
     pods_[name] = std::move(p);
   }
-  u.sample = sample_locked(t);
+  if (sample) u.sample = sample_locked(t);
   return u;
 }
 
@@ -158,6 +163,7 @@ std::optional<PodsSample> PodsTracker::apply_node(const kube::WatchEvent& event,
     return std::nullopt;
   }
   node_zone_[name] = zone;
+  if (zone != old) recount_locked();  // its pods' counts were under the old zone
   json kept = {
       {"metadata",
        {{"name", name}, {"labels", event.object["metadata"].value("labels", json::object())}}},
@@ -214,6 +220,38 @@ std::string PodsTracker::zone_of_locked(const std::string& node) const {
   return it == node_zone_.end() ? kUnknownZone : it->second;
 }
 
+void PodsTracker::count_locked(const Pod& p, int sign) {
+  if (!p.active) return;
+  if (p.node.empty()) {
+    pending_ += sign;
+    return;
+  }
+  auto zone = zone_of_locked(p.node);
+  int& present = pods_by_zone_[zone];
+  present += sign;
+  if (p.ready) {
+    ready_ += sign;
+    ready_by_zone_[zone] += sign;
+  } else {
+    ready_by_zone_.try_emplace(zone, 0);
+  }
+  // A zone known only through its pods (a node not seen yet) is shown while
+  // it holds some.
+  if (present == 0 && !zones_.count(zone)) {
+    pods_by_zone_.erase(zone);
+    ready_by_zone_.erase(zone);
+  }
+}
+
+void PodsTracker::recount_locked() {
+  ready_ = pending_ = 0;
+  ready_by_zone_.clear();
+  pods_by_zone_.clear();
+  for (const auto& [name, p] : pods_) count_locked(p, +1);
+}
+
+// O(zones): the counts are kept as pods change (a sample per watch event
+// over 10k pods was quadratic, and the tracker fell behind the drain).
 PodsSample PodsTracker::sample_locked(double t) const {
   PodsSample s;
   s.t = t;
@@ -221,22 +259,13 @@ PodsSample PodsTracker::sample_locked(double t) const {
     s.ready_by_zone[z] = 0;
     s.pods_by_zone[z] = 0;
   }
-  for (const auto& [name, p] : pods_) {
-    if (!p.active) continue;
-    if (p.node.empty()) {
-      ++s.pending;
-      continue;
-    }
-    auto zone = zone_of_locked(p.node);
-    ++s.pods_by_zone[zone];
-    if (faulted_.count(zone)) ++s.on_faulted_zones;
-    if (p.ready) {
-      ++s.ready;
-      ++s.ready_by_zone[zone];
-    } else {
-      s.ready_by_zone.try_emplace(zone, 0);
-    }
+  for (const auto& [zone, n] : pods_by_zone_) {
+    s.pods_by_zone[zone] = n;
+    if (faulted_.count(zone)) s.on_faulted_zones += n;
   }
+  for (const auto& [zone, n] : ready_by_zone_) s.ready_by_zone[zone] = n;
+  s.ready = ready_;
+  s.pending = pending_;
   s.desired = desired_ ? *desired_ : desired_fallback_ ? *desired_fallback_ : s.ready;
   if (!placement_.is_null() && !nodes_.empty()) {
     if (!eligible_) {
@@ -247,6 +276,47 @@ PodsSample PodsTracker::sample_locked(double t) const {
     s.eligible_zones = *eligible_;
   }
   return s;
+}
+
+namespace {
+// object[key] moved into out when present.
+void keep(json& object, json& out, const char* key) {
+  if (object.is_object() && object.contains(key)) out[key] = std::move(object[key]);
+}
+}  // namespace
+
+void project_pod(json& pod) {
+  if (!pod.is_object()) return;
+  json meta = json::object(), spec = json::object(), status = json::object();
+  json& m = pod["metadata"];
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "deletionTimestamp"})
+    keep(m, meta, k);
+  auto controller = controller_of(pod);
+  if (!controller.first.empty())
+    meta["ownerReferences"] = json::array(
+        {{{"kind", controller.first}, {"name", controller.second}, {"controller", true}}});
+  json& sp = pod["spec"];
+  for (const char* k :
+       {"nodeName", "nodeSelector", "affinity", "tolerations", "topologySpreadConstraints"})
+    keep(sp, spec, k);
+  json& st = pod["status"];
+  keep(st, status, "phase");
+  if (st.is_object() && st.contains("conditions") && st["conditions"].is_array())
+    for (const auto& c : st["conditions"])
+      if (c.is_object() && c.value("type", "") == "Ready")
+        status["conditions"] =
+            json::array({{{"type", "Ready"}, {"status", c.value("status", "")}}});
+  pod =
+      json{{"metadata", std::move(meta)}, {"spec", std::move(spec)}, {"status", std::move(status)}};
+}
+
+void project_node(json& node) {
+  if (!node.is_object()) return;
+  json meta = json::object(), spec = json::object();
+  json& m = node["metadata"];
+  for (const char* k : {"name", "uid", "resourceVersion", "labels"}) keep(m, meta, k);
+  keep(node["spec"], spec, "taints");
+  node = json{{"metadata", std::move(meta)}, {"spec", std::move(spec)}};
 }
 
 std::optional<PdbSample> pdb_sample(const kube::WatchEvent& event, double t) {

@@ -25,6 +25,7 @@ inline constexpr const char* kUnknownZone = "unknown";
 class EndpointsTracker {
  public:
   EndpointsSample apply(const kube::WatchEvent& event, double t);
+  EndpointsSample current(double t) const;
 
  private:
   struct Endpoint {
@@ -46,7 +47,9 @@ class PodsTracker {
     bool new_owner = false;  // a controller not seen before: resolve desired again
   };
 
-  Update apply_pod(const kube::WatchEvent& event, double t);
+  // sample=false: part of a list being ingested; Update::sample is left
+  // empty (computing it per item is quadratic in the list).
+  Update apply_pod(const kube::WatchEvent& event, double t, bool sample = true);
   // A sample when the change moved pods between zones (a node seen late).
   std::optional<PodsSample> apply_node(const kube::WatchEvent& event, double t);
 
@@ -71,6 +74,9 @@ class PodsTracker {
     std::pair<std::string, std::string> owner;
   };
   PodsSample sample_locked(double t) const;
+  // Adds (sign +1) or removes (-1) a pod's share of the counts below.
+  void count_locked(const Pod& p, int sign);
+  void recount_locked();
   std::string zone_of_locked(const std::string& node) const;
 
   mutable std::mutex mu_;
@@ -82,11 +88,21 @@ class PodsTracker {
   mutable std::optional<std::set<std::string>>
       eligible_;  // cache, reset when nodes_ or placement_ change
   std::set<std::string> zones_;
+  // Kept as pods change, so a sample costs O(zones), not O(pods).
+  std::map<std::string, int> ready_by_zone_, pods_by_zone_;
+  int ready_ = 0, pending_ = 0;
   std::set<std::pair<std::string, std::string>> owners_seen_;
   std::optional<int> desired_;           // resolved from the workload
   std::optional<int> desired_fallback_;  // frozen at fault start
   std::set<std::string> faulted_;
 };
+
+// The compact views the trackers keep (kube::ListOptions::project): only the
+// fields they read, in place. A kwok pod is ~4 KB of JSON, most of it
+// managedFields and containers; what PodsTracker and the spread rules read is
+// a tenth of it. Nodes: name, labels, taints (no images, no conditions).
+void project_pod(nlohmann::json& pod);
+void project_node(nlohmann::json& node);
 
 // A PodDisruptionBudget watch event as a sample (nullopt for DELETED).
 std::optional<PdbSample> pdb_sample(const kube::WatchEvent& event, double t);

@@ -61,6 +61,59 @@ TEST(ClientList, FollowsContinueTokensAndMergesPages) {
             "labelSelector=app%3Dweb&fieldSelector=spec.nodeName%3Dzone-a-1&limit=2&continue=c1");
 }
 
+// ListOptions::project: each item is projected as its page is decoded, and
+// managedFields (most of a pod) is not even parsed; without it, items are
+// whole.
+TEST(ClientList, AProjectingCallerGetsProjectedItemsWithoutManagedFields) {
+  auto fake = std::make_shared<FakeTransport>();
+  fake->on(
+      "GET", "/api/v1/namespaces/shop/pods", 200,
+      R"({"metadata":{"resourceVersion":"5"},"items":[{"metadata":{"name":"a","managedFields":[{"manager":"kubelet"}]},"spec":{"nodeName":"n1","containers":[{"name":"c"}]}}]})");
+  Client client(config(), fake);
+  ListOptions o;
+  int projected = 0;
+  o.project = [&](nlohmann::json& item) {
+    EXPECT_FALSE(item["metadata"].contains("managedFields"));
+    item["spec"].erase("containers");
+    ++projected;
+  };
+  auto items = client.list(resources::kPods, "shop", o)["items"];
+  EXPECT_EQ(projected, 1);
+  EXPECT_EQ(items[0]["spec"], nlohmann::json({{"nodeName", "n1"}}));
+  auto whole = client.list(resources::kPods, "shop")["items"];
+  EXPECT_TRUE(whole[0]["metadata"].contains("managedFields"));
+}
+
+// list_each: a page at a time (what a watch's relist uses, so 10k pods are
+// never one DOM); stopping ends the listing without reading further pages.
+TEST(ClientList, ListEachGoesPageByPageAndStopsWhenAsked) {
+  auto pages = [] {
+    auto fake = std::make_shared<FakeTransport>();
+    fake->on(
+        "GET", "/api/v1/namespaces/shop/pods", 200,
+        R"({"kind":"PodList","metadata":{"resourceVersion":"5","continue":"c1"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
+    fake->on("GET", "/api/v1/namespaces/shop/pods", 200,
+             R"({"metadata":{"resourceVersion":"5"},"items":[{"metadata":{"name":"c"}}]})");
+    return fake;
+  };
+  auto fake = pages();
+  Client client(config(), fake);
+  std::vector<std::string> seen;
+  auto meta = client.list_each(resources::kPods, "shop", {}, [&](nlohmann::json& item) {
+    seen.push_back(item["metadata"]["name"]);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(meta["resourceVersion"], "5");
+  EXPECT_EQ(meta["kind"], "PodList");
+  EXPECT_EQ(fake->sent().size(), 2u);
+
+  auto stopped = pages();
+  Client client2(config(), stopped);
+  client2.list_each(resources::kPods, "shop", {}, [&](nlohmann::json&) { return false; });
+  EXPECT_EQ(stopped->sent().size(), 1u);  // the second page was never asked for
+}
+
 TEST(ClientList, ExpiredContinueTokenFallsBackToOneFullList) {
   auto fake = std::make_shared<FakeTransport>();
   const std::string path = "/api/v1/nodes";

@@ -75,6 +75,53 @@ ClientConfig config_for(const TestServer& server) {
   return c;
 }
 
+// send_synced: a SYNCED after the items of every list (the first and each
+// relist's difference), so a caller can judge only a view that is whole;
+// list items are marked from_list, stream events are not.
+TEST(Watch, SyncedFollowsEveryListAndListItemsAreMarked) {
+  Script s;
+  s.list = [](Exchange& ex, int n) {
+    auto b = pod("b", "2");
+    b["spec"] = {{"nodeName", "n1"}};
+    if (n == 0)
+      ex.respond(200, list_body({pod("a", "1"), b}, "10"));
+    else
+      ex.respond(200, list_body({pod("a", "11")}, "13"));
+  };
+  s.watch = [](Exchange& ex, int n) {
+    ex.begin_stream();
+    if (n == 0) {
+      ex.chunk(event("MODIFIED", pod("a", "11")));
+      ex.cut();
+    } else {
+      ex.chunk(event("ADDED", pod("d", "14")));
+      ex.hang();
+    }
+  };
+  TestServer server(s.handler());
+  Client client(config_for(server));
+  std::vector<std::string> seen;
+  ListOptions o;
+  o.send_synced = true;
+  client.watch(resources::kPods, "shop", o,
+               [&](const WatchEvent& e) {
+                 std::string what = e.type;
+                 if (e.type != "SYNCED") {
+                   what += " " + e.object["metadata"]["name"].get<std::string>();
+                   // A made-up DELETED carries the identity, not the last state.
+                   if (e.type == "DELETED") {
+                     EXPECT_FALSE(e.object.contains("spec"));
+                   }
+                 }
+                 seen.push_back(what + (e.from_list ? " (list)" : ""));
+                 return what != "ADDED d";
+               },
+               {});
+  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED a (list)", "ADDED b (list)", "SYNCED (list)",
+                                            "MODIFIED a", "DELETED b (list)", "SYNCED (list)",
+                                            "ADDED d"}));
+}
+
 TEST(Watch, StreamCutMidEventRelistsAndDeliversOnlyTheDifference) {
   Script s;
   s.list = [](Exchange& ex, int n) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "runner/slo/evaluate.h"
 #include "tests/unit/observe/test_http_server.h"
 
 namespace faultline::observe {
@@ -30,12 +31,25 @@ class ScriptedTransport : public kube::HttpTransport {
     std::lock_guard lock(mu_);
     watches_[path] = std::move(events);
   }
+  // The answer to GETs of path comes after `delay` (a big list on a busy
+  // control plane).
+  void delay_get(const std::string& path, milliseconds delay) {
+    std::lock_guard lock(mu_);
+    delays_[path] = delay;
+  }
   std::vector<std::string> requested() const {
     std::lock_guard lock(mu_);
     return requested_;
   }
 
   kube::HttpResponse send(const kube::HttpRequest& r) override {
+    milliseconds delay{0};
+    {
+      std::lock_guard lock(mu_);
+      auto d = delays_.find(r.path.substr(0, r.path.find('?')));
+      if (d != delays_.end()) delay = d->second;
+    }
+    std::this_thread::sleep_for(delay);
     std::lock_guard lock(mu_);
     requested_.push_back(r.method + " " + r.path);
     auto it = gets_.find(r.path.substr(0, r.path.find('?')));
@@ -65,6 +79,7 @@ class ScriptedTransport : public kube::HttpTransport {
  private:
   mutable std::mutex mu_;
   std::map<std::string, json> gets_;
+  std::map<std::string, milliseconds> delays_;
   std::map<std::string, std::vector<json>> watches_;
   std::vector<std::string> requested_;
 };
@@ -175,6 +190,27 @@ json pod(const std::string& name, const std::string& node, bool ready) {
         {"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"}}}}}}};
 }
 
+// A pods probe on shop, selector app=web, through transport.
+struct PodsProbe {
+  static ObserveContext context(kube::Client& client) {
+    ObserveContext ctx;
+    ctx.client = &client;
+    ctx.namespace_ = "shop";
+    ctx.selector = "app=web";
+    return ctx;
+  }
+  static kube::ClientConfig config() {
+    kube::ClientConfig c;
+    c.server = "https://127.0.0.1:1";
+    return c;
+  }
+  explicit PodsProbe(std::shared_ptr<ScriptedTransport> transport)
+      : client(config(), std::move(transport)),
+        observer({probe("pods", PodsProbeSpec{})}, context(client)) {}
+  kube::Client client;
+  Observer observer;
+};
+
 TEST(Observer, PodsProbeTracksZonesDesiredReplicasAndReadyMoments) {
   auto transport = std::make_shared<ScriptedTransport>();
   auto node = [](const std::string& name, const std::string& zone) {
@@ -201,14 +237,8 @@ TEST(Observer, PodsProbeTracksZonesDesiredReplicasAndReadyMoments) {
   transport->on_get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets",
                     list_of({{{"metadata", meta("web-pdb")},
                               {"status", {{"desiredHealthy", 2}, {"currentHealthy", 2}}}}}));
-  kube::ClientConfig config;
-  config.server = "https://127.0.0.1:1";
-  kube::Client client(config, transport);
-  ObserveContext ctx;
-  ctx.client = &client;
-  ctx.namespace_ = "shop";
-  ctx.selector = "app=web";
-  Observer o({probe("pods", PodsProbeSpec{})}, ctx);
+  PodsProbe probe_of(transport);
+  auto& o = probe_of.observer;
   o.start();
   ASSERT_TRUE(eventually(o, [](const auto& s) {
     const auto& v = s.pods.at("pods");
@@ -227,6 +257,61 @@ TEST(Observer, PodsProbeTracksZonesDesiredReplicasAndReadyMoments) {
   o.set_faulted_zones({"zone-b"});
   EXPECT_EQ(o.live().pods_on_faulted_zones, 2);
   EXPECT_TRUE(o.failures().empty());
+}
+
+// Issue 14: at 1,800 pods the pdb SLO reported a breach that never happened:
+// the initial list was sampled one pod at a time, inside the drain's window.
+// Replayed here: a drain starts while a slow list of 1,800 Ready pods is on
+// its way (PDB floor 1,620); the timeline must show only the synced view,
+// and a real breach after it (200 pods turning unready) is still reported.
+TEST(Observer, PdbSloIsJudgedOnlyOnASyncedViewOfASlowInitialList) {
+  auto transport = std::make_shared<ScriptedTransport>();
+  transport->on_get("/api/v1/nodes",
+                    list_of({{{"metadata",
+                               {{"name", "n-a"},
+                                {"uid", "uid-n-a"},
+                                {"resourceVersion", "1"},
+                                {"labels", {{"topology.kubernetes.io/zone", "zone-a"}}}}}}}));
+  std::vector<json> pods, unready;
+  for (int i = 0; i < 1800; ++i) pods.push_back(pod("p" + std::to_string(i), "n-a", true));
+  for (int i = 0; i < 200; ++i) {
+    auto p = pod("p" + std::to_string(i), "n-a", false);
+    p["metadata"]["resourceVersion"] = "20";
+    unready.push_back({{"type", "MODIFIED"}, {"object", p}});
+  }
+  transport->on_get("/api/v1/namespaces/shop/pods", list_of(pods));
+  transport->delay_get("/api/v1/namespaces/shop/pods", milliseconds(600));
+  transport->on_watch("/api/v1/namespaces/shop/pods", unready);
+  transport->on_get("/apis/apps/v1/namespaces/shop/replicasets/web-1",
+                    {{"metadata", {{"name", "web-1"}}}, {"spec", {{"replicas", 1800}}}});
+  transport->on_get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets",
+                    list_of({{{"metadata", meta("web-pdb")},
+                              {"spec", {{"maxUnavailable", "10%"}}},
+                              {"status", {{"desiredHealthy", 1620}, {"currentHealthy", 1800}}}}}));
+  PodsProbe probe_of(transport);
+  auto& o = probe_of.observer;
+  o.start();
+  o.mark_fault_start();
+  int drain = o.begin_disruption("drain zone-a", true);  // before the list has arrived
+  ASSERT_TRUE(eventually(o, [](const auto& s) {
+    const auto& v = s.pods.at("pods");
+    return !v.empty() && v.back().ready == 1600 && !s.pdbs.empty();
+  })) << ::testing::PrintToString(transport->requested());
+  o.end_disruption(drain);
+  o.stop();
+  auto snap = o.snapshot();
+  const auto& samples = snap.pods.at("pods");
+  EXPECT_EQ(samples.front().ready, 1800);  // the list, whole
+  EXPECT_LT(samples.size(), 220u);         // one per watch event, not one per listed pod
+  EXPECT_TRUE(snap.ready_events.empty());  // Ready before the run: no transition of it
+
+  slo::SloSpec spec;
+  spec.kind = slo::SloKind::Pdb;
+  spec.probe = "pods";
+  auto r = slo::evaluate(spec, snap, slo::EvalWindow::verify(snap, o.now()));
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.measured_text, "min 1600 Ready") << r.detail;
+  EXPECT_EQ(r.bound_text, ">= 1620 Ready (maxUnavailable 10%)");
 }
 
 TEST(Observer, AWatchTheApiServerForbidsIsRecordedAsAProbeFailure) {

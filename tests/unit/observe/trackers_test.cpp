@@ -202,3 +202,141 @@ TEST(NodeZone, FallsBackToTheDeprecatedLabel) {
 
 }  // namespace
 }  // namespace faultline::observe
+
+namespace faultline::observe {
+namespace {
+
+// A pod as the API server sends it (kwok node, Deployment-owned), with the
+// bulk the trackers never read: managedFields, containers, volumes, the
+// other conditions, containerStatuses.
+json full_pod(const std::string& name, const std::string& node, bool ready) {
+  json p = pod("ADDED", name, node, ready).object;
+  p["metadata"]["uid"] = "0f6c7a52-1c4e-4d0e-9a57-" + name;
+  p["metadata"]["namespace"] = "shop";
+  p["metadata"]["resourceVersion"] = "123456";
+  p["metadata"]["labels"] = {{"app", "web"}, {"pod-template-hash", "7d4b9c8f6d"}};
+  p["metadata"]["ownerReferences"][0]["uid"] = "5e1d";
+  p["metadata"]["ownerReferences"].push_back({{"kind", "Other"}, {"name", "x"}});
+  p["metadata"]["managedFields"] = json::array();
+  for (const char* m : {"kube-controller-manager", "kube-scheduler", "kwok"})
+    p["metadata"]["managedFields"].push_back(
+        {{"manager", m},
+         {"operation", "Update"},
+         {"fieldsV1",
+          {{"f:metadata", {{"f:labels", {{"f:app", json::object()}}}}},
+           {"f:spec", {{"f:containers", {{"k:{\"name\":\"web\"}", json::object()}}}}}}}});
+  p["spec"]["containers"] = {
+      {{"name", "web"},
+       {"image", "registry.k8s.io/pause:3.10"},
+       {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}}},
+       {"volumeMounts", {{{"name", "kube-api-access-x"}, {"mountPath", "/var/run"}}}}}};
+  p["spec"]["volumes"] = {{{"name", "kube-api-access-x"}, {"projected", {{"defaultMode", 420}}}}};
+  p["spec"]["tolerations"] = {{{"key", "node.kubernetes.io/not-ready"}, {"operator", "Exists"}}};
+  p["spec"]["topologySpreadConstraints"] = {{{"maxSkew", 1},
+                                             {"topologyKey", "topology.kubernetes.io/zone"},
+                                             {"whenUnsatisfiable", "DoNotSchedule"}}};
+  p["status"]["conditions"].insert(p["status"]["conditions"].begin(),
+                                   json::object({{"type", "PodScheduled"}, {"status", "True"}}));
+  p["status"]["containerStatuses"] = {{{"name", "web"}, {"ready", ready}, {"restartCount", 0}}};
+  p["status"]["podIP"] = "10.0.0.7";
+  return p;
+}
+
+TEST(Projection, ThePodsTrackerSeesTheSameThroughTheCompactView) {
+  PodsTracker whole, compact;
+  for (auto* t : {&whole, &compact}) {
+    t->apply_node(node("n-a", "zone-a"), 0);
+    t->apply_node(node("n-b", "zone-b"), 0);
+  }
+  size_t full_bytes = 0, kept_bytes = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto p = full_pod("p" + std::to_string(i), i % 2 ? "n-a" : "n-b", i != 3);
+    if (i == 5) p["metadata"]["deletionTimestamp"] = "2024-01-01T00:00:00Z";
+    auto q = p;
+    project_pod(q);
+    full_bytes += p.dump().size();
+    kept_bytes += q.dump().size();
+    auto a = whole.apply_pod({"ADDED", p}, 1), b = compact.apply_pod({"ADDED", q}, 1);
+    EXPECT_EQ(a.new_owner, b.new_owner);
+    EXPECT_EQ(a.became_ready.has_value(), b.became_ready.has_value());
+    EXPECT_EQ(a.sample.ready_by_zone, b.sample.ready_by_zone);
+    EXPECT_EQ(a.sample.pods_by_zone, b.sample.pods_by_zone);
+    EXPECT_EQ(a.sample.eligible_zones, b.sample.eligible_zones);
+    EXPECT_EQ(a.sample.ready, b.sample.ready);
+  }
+  EXPECT_EQ(whole.owners(), compact.owners());
+  EXPECT_EQ(compact.current(2).ready, 4);
+  EXPECT_LT(kept_bytes * 2, full_bytes) << kept_bytes << " of " << full_bytes;
+
+  json n = {
+      {"metadata", {{"name", "n-a"}, {"labels", {{"topology.kubernetes.io/zone", "zone-a"}}}}},
+      {"spec", {{"taints", json::array()}, {"podCIDR", "10.0.0.0/24"}}},
+      {"status", {{"images", json::array({{{"names", {"a"}}}})}}}};
+  project_node(n);
+  EXPECT_EQ(node_zone(n), "zone-a");
+  EXPECT_FALSE(n.contains("status"));
+  EXPECT_TRUE(n["spec"].contains("taints"));
+}
+
+}  // namespace
+}  // namespace faultline::observe
+
+namespace faultline::observe {
+namespace {
+
+// The counts are kept incrementally (a sample is O(zones)); after any mix of
+// adds, moves, readiness flips, terminations, deletions and nodes seen late
+// they equal a count from scratch.
+TEST(PodsTracker, IncrementalCountsEqualACountFromScratch) {
+  PodsTracker t;
+  std::map<std::string, std::string> zone_of = {{"n-a", "zone-a"}, {"n-b", "zone-b"}};
+  t.apply_node(node("n-a", "zone-a"), 0);
+  t.apply_node(node("n-b", "zone-b"), 0);
+  struct P {
+    std::string node;
+    bool ready = false, terminating = false;
+  };
+  std::map<std::string, P> truth;
+  unsigned seed = 7;
+  auto rnd = [&](unsigned n) { return (seed = seed * 1103515245u + 12345u) / 65536u % n; };
+  const char* nodes[] = {"n-a", "n-b", "n-c", ""};  // n-c: a node seen late
+  for (int step = 0; step < 2000; ++step) {
+    std::string name = "p" + std::to_string(rnd(40));
+    if (step == 1000) {
+      t.apply_node(node("n-c", "zone-c"), step);
+      zone_of["n-c"] = "zone-c";
+    }
+    if (rnd(5) == 0) {
+      t.apply_pod(pod("DELETED", name, "", false), step);
+      truth.erase(name);
+      continue;
+    }
+    P p{nodes[rnd(4)], rnd(2) == 0, rnd(6) == 0};
+    t.apply_pod(pod(truth.count(name) ? "MODIFIED" : "ADDED", name, p.node, p.ready, p.terminating),
+                step);
+    truth[name] = p;
+  }
+  int ready = 0, pending = 0;
+  std::map<std::string, int> by_zone, present;
+  for (const auto& [name, p] : truth) {
+    if (p.terminating) continue;
+    if (p.node.empty()) {
+      ++pending;
+      continue;
+    }
+    std::string z = zone_of.count(p.node) ? zone_of[p.node] : kUnknownZone;
+    ++present[z];
+    if (p.ready) ++ready, ++by_zone[z];
+  }
+  auto s = t.current(3000);
+  EXPECT_EQ(s.ready, ready);
+  EXPECT_EQ(s.pending, pending);
+  for (const auto& z : {"zone-a", "zone-b", "zone-c"}) {
+    EXPECT_EQ(s.pods_by_zone[z], present[z]) << z;
+    EXPECT_EQ(s.ready_by_zone[z], by_zone[z]) << z;
+  }
+  EXPECT_FALSE(s.pods_by_zone.count(kUnknownZone));  // n-c is known by now
+}
+
+}  // namespace
+}  // namespace faultline::observe
