@@ -198,6 +198,11 @@ json Drill::disaster(const json& options) {
   std::string label = string_opt(options, fn, "label");
   std::scoped_lock lock(mutex_);
   if (disaster_t_ >= 0) throw DrError("dr.disaster: the drill already had its disaster");
+  if (!ns.empty() && options_.disaster_namespaces &&
+      std::find(options_.disaster_namespaces->begin(), options_.disaster_namespaces->end(), ns) ==
+          options_.disaster_namespaces->end()) {
+    throw GuardError("dr.disaster: namespace '" + ns + "' is not in guards.namespaces");
+  }
   if (!ns.empty()) {
     // Only a namespace a backup of this drill holds: rollback restores it.
     const bool backed_up = std::any_of(made_.begin(), made_.end(), [&](const Made& m) {
@@ -259,7 +264,7 @@ json Drill::restore(const json& options, std::stop_token stop) {
   const char* fn = "dr.restore";
   allow_keys(options, fn,
              {"backup", "into_namespace", "from_namespace", "cluster", "wait", "ready_within",
-              "accept_warnings", "resource_modifiers"});
+              "accept_warnings", "resource_modifiers", "exclude"});
   if (!options.contains("backup")) throw DrError("dr.restore: option 'backup' is required");
   const std::string backup = backup_name_of(options["backup"]);
   if (backup.empty()) {
@@ -271,6 +276,15 @@ json Drill::restore(const json& options, std::stop_token stop) {
   const auto ready_within = duration_opt(options, fn, "ready_within", std::chrono::minutes(2));
   const int accept_warnings = count_opt(options, fn, "accept_warnings", 0);
   const std::string modifiers = string_opt(options, fn, "resource_modifiers");
+  // Pods come back through their controllers; restored as objects they can
+  // be invalid (a topology spread's matchLabelKeys, merged into its
+  // labelSelector by the API server, fails validation when sent back).
+  std::vector<std::string> exclude = {"pods"};
+  if (options.contains("exclude")) {
+    exclude = options["exclude"].is_array() && options["exclude"].empty()
+                  ? std::vector<std::string>{}
+                  : strings_opt(options, fn, "exclude");
+  }
 
   std::unique_lock lock(mutex_);
   Cluster& target = cluster(where);
@@ -315,6 +329,7 @@ json Drill::restore(const json& options, std::stop_token stop) {
   request.namespaces = {from};
   if (into != from) request.mapping = {{from, into}};
   request.resource_modifiers = modifiers;
+  request.excluded_resources = exclude;
   request.run_id = options_.run_id;
   const int ns_id = journal_intent("namespace", "", into, where);
   made_.push_back({"namespace", where, into, backup, ns_id});
@@ -449,6 +464,7 @@ std::optional<std::string> Drill::undo(const Made& made, Clock::time_point until
     request.name = next_name("r");
     request.backup = from;
     request.namespaces = {made.name};
+    request.excluded_resources = {"pods"};  // as dr.restore: their controllers bring them back
     request.run_id = options_.run_id;
     v.create_restore(request);
     const Status s = v.wait_restore(request.name, left);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "runner/chaos/journal.h"
+#include "runner/common/error.h"
 #include "runner/dr/fingerprint.h"
 #include "runner/dr/velero.h"
 #include "runner/kube/client.h"
@@ -37,16 +38,20 @@ struct Cluster {
 
 // A script asked for something the drill cannot do (unknown option, a
 // cluster not named in the experiment, a namespace that already exists).
-class DrError : public std::runtime_error {
+// An InputError: the Lua host raises it in the script at its file:line.
+class DrError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 struct DrillOptions {
   std::string run_id;
   std::string velero_namespace = "velero";
   std::function<double()> clock = [] { return 0.0; };  // seconds since the run started
-  std::function<double()> now = [] {                   // seconds since the epoch
+  // Namespaces dr.disaster may delete (the experiment's guards.namespaces);
+  // nullopt: any the drill backed up.
+  std::optional<std::vector<std::string>> disaster_namespaces;
+  std::function<double()> now = [] {  // seconds since the epoch
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
         .count();
   };

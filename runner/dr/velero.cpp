@@ -129,6 +129,7 @@ std::string Velero::create_restore(const RestoreRequest& request) {
   json spec = {{"backupName", request.backup}, {"restorePVs", false}};
   if (!request.namespaces.empty()) spec["includedNamespaces"] = request.namespaces;
   if (!mapping.empty()) spec["namespaceMapping"] = mapping;
+  if (!request.excluded_resources.empty()) spec["excludedResources"] = request.excluded_resources;
   if (!request.resource_modifiers.empty()) {
     spec["resourceModifier"] = {{"kind", "ConfigMap"}, {"name", request.resource_modifiers}};
   }

@@ -65,6 +65,7 @@ struct RestoreRequest {
   // A ConfigMap of Velero resource modifier rules (JSON patches applied
   // to objects as they are restored), "" for none.
   std::string resource_modifiers;
+  std::vector<std::string> excluded_resources;
   std::string run_id;
 };
 

@@ -18,13 +18,18 @@ using faultline::testing::region_client;
 
 struct DrDrill : ::testing::Test {
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
-  Drill drill{
-      Cluster{"", region_client("a")},
-      {Cluster{"region-b", region_client("b")}},
-      nullptr,
-      {.run_id = "e2e", .clock = [this] {
-         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-       }}};
+  Drill drill{Cluster{"", region_client("a")},
+              {Cluster{"region-b", region_client("b")}},
+              nullptr,
+              options()};
+  DrillOptions options() {
+    DrillOptions o;
+    o.run_id = "e2e";
+    o.clock = [this] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    return o;
+  }
   std::vector<std::string> namespaces;
 
   void app(const std::string& ns, const std::string& secret = "s3cr3t-e2e-value") {
