@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "reports/fault_status.h"
+#include "reports/dr_section.h"
 #include "reports/prediction.h"
 #include "reports/renderers.h"
 #include "reports/text.h"
@@ -274,6 +275,7 @@ std::string render_html(const RunRecord& r) {
   notices(h, r);
   slo_table(h, r);
   h << prediction_html(r);
+  h << dr_html(r);
   timeline(h, r);
   phases(h, r);
   fault_log(h, r);

@@ -4,6 +4,7 @@
 // become a link or break the table.
 #include <sstream>
 
+#include "reports/dr_section.h"
 #include "reports/prediction.h"
 #include "reports/renderers.h"
 #include "reports/text.h"
@@ -40,6 +41,7 @@ std::string render_markdown(const RunRecord& r) {
   }
 
   md << prediction_markdown(r);
+  md << dr_markdown(r);
   md << "**Faults:** " << markdown(fault_summary(r)) << "  \n";
   if (r.rollback.complete) {
     md << "**Rollback:** complete\n";

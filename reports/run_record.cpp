@@ -322,6 +322,7 @@ json to_json(const RunRecord& r) {
   j["availability_ratio"] = optional_number(r.availability_ratio);
   j["replacement_seconds"] = optional_number(r.replacement_seconds);
   if (r.prediction) j["prediction"] = *r.prediction;  // optional: absent in records without one
+  if (r.dr) j["dr"] = *r.dr;
   return j;
 }
 
@@ -365,7 +366,8 @@ RunRecord from_json(const json& j, const std::string& where) {
           "log",
           "availability_ratio",
           "replacement_seconds",
-          "prediction"});
+          "prediction",
+          "dr"});
 
   RunRecord rec;
   rec.schema_version = version;
@@ -413,8 +415,13 @@ RunRecord from_json(const json& j, const std::string& where) {
   if (rec.replacement_seconds && *rec.replacement_seconds < 0) {
     r.fail("$.replacement_seconds", "must not be negative");
   }
+  if (auto it = j.find("dr"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) r.fail("$.dr", std::string("expected an object, got ") + it->type_name());
+    rec.dr = *it;
+  }
   if (auto it = j.find("prediction"); it != j.end() && !it->is_null()) {
-    if (!it->is_object()) r.fail("$.prediction", std::string("expected an object, got ") + it->type_name());
+    if (!it->is_object())
+      r.fail("$.prediction", std::string("expected an object, got ") + it->type_name());
     rec.prediction = *it;
   }
   return rec;

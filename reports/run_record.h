@@ -115,6 +115,10 @@ struct RunRecord {
   // verdict, ready_endpoints, pdbs, time, slos[{name, verdict, why,
   // predicted}], ...). Optional: older records and runs without one omit it.
   std::optional<json> prediction;
+  // A restore drill's record (runner/dr Drill::record): {backups, restores,
+  // timeline=[{t, event}], disaster_t?, rto_s?, rpo_s?}. Hashes only, never
+  // a Secret's value. Optional: runs without spec.dr omit it.
+  std::optional<json> dr;
 };
 
 json to_json(const RunRecord& record);

@@ -8,7 +8,8 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format ccache
   libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev prometheus-cpp-dev
   liblua5.4-dev libgtest-dev libgmock-dev
-  libssl-dev  # the HTTPS test server in tests/unit/kube
+  libssl-dev  # the HTTPS test server in tests/unit/kube; SHA-256 in runner/dr
+  zlib1g-dev  # runner/dr: Velero's gzipped restore results
   clang libclang-rt-14-dev  # the libFuzzer targets (tests/fuzz)
   # tests: real servers and validators
   prometheus prometheus-pushgateway chromium libxml2-utils openssl curl jq

@@ -9,7 +9,7 @@ namespace faultline::chaos {
 
 void Guards::check_zones(const std::set<std::string>& faulted_after,
                          size_t zones_in_cluster) const {
-  if (zones_in_cluster > 0 && faulted_after.size() >= zones_in_cluster)
+  if (!allow_all_zones && zones_in_cluster > 0 && faulted_after.size() >= zones_in_cluster)
     throw GuardError("guard: refusing to fault every zone of the cluster at once (" +
                      std::to_string(faulted_after.size()) + " of " +
                      std::to_string(zones_in_cluster) + ")");

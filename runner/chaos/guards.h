@@ -12,6 +12,8 @@ struct Guards {
   double max_node_fraction = 0.5;       // of all nodes unschedulable at once, whoever cordoned them
   std::vector<std::string> namespaces;  // pods may be evicted/killed only here (default: target's)
   bool allow_kube_system = false;
+  bool allow_all_zones =
+      false;  // a region failover drill fails every zone (guards.allow_all_zones)
   bool allow_collateral = false;  // fail_zone may evict pods outside `namespaces`
 
   // Throws GuardError naming the guard and the numbers.

@@ -478,4 +478,43 @@ void ScriptHost::log(const std::string& level, const std::string& message,
 
 void ScriptHost::mark(const std::string& label) { run_.add_marker("phase", label); }
 
+// ---- dr: restore drills (runner/dr) ----
+
+dr::Drill& ScriptHost::drill(const char* function) {
+  if (drill_ == nullptr) {
+    throw HostError(std::string(function) + ": this experiment has no restore drill (spec.dr)");
+  }
+  return *drill_;
+}
+
+json ScriptHost::dr_backup(const json& options) {
+  auto& d = drill("dr.backup");
+  return guarded("dr.backup", [&] { return d.backup(options, run_.stop_token()); });
+}
+
+json ScriptHost::dr_latest_backup(const json& options) {
+  auto& d = drill("dr.latest_backup");
+  return guarded("dr.latest_backup", [&] { return d.latest_backup(options); });
+}
+
+json ScriptHost::dr_disaster(const json& options) {
+  auto& d = drill("dr.disaster");
+  return guarded("dr.disaster", [&] {
+    json out = d.disaster(options);
+    run_.add_marker("fault", "disaster");
+    return out;
+  });
+}
+
+json ScriptHost::dr_restore(const json& options) {
+  auto& d = drill("dr.restore");
+  return guarded("dr.restore", [&] { return d.restore(options, run_.stop_token()); });
+}
+
+json ScriptHost::dr_recovered(const json& options) {
+  auto& d = drill("dr.recovered");
+  if (!options.empty()) throw HostError("dr.recovered: takes no options");
+  return guarded("dr.recovered", [&] { return d.recovered(); });
+}
+
 }  // namespace faultline::experiment

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "runner/chaos/chaos.h"
+#include "runner/dr/drill.h"
 #include "runner/experiment/run_context.h"
 #include "runner/experiment/spec.h"
 #include "runner/observe/observer.h"
@@ -44,6 +45,14 @@ class ScriptHost : public script::HostApi {
   void log(const std::string& level, const std::string& message, const std::string& where) override;
   void mark(const std::string& label) override;
 
+  // dr: a restore drill, when the experiment has spec.dr (set_drill).
+  void set_drill(dr::Drill* drill) { drill_ = drill; }
+  json dr_backup(const json& options) override;
+  json dr_latest_backup(const json& options) override;
+  json dr_disaster(const json& options) override;
+  json dr_restore(const json& options) override;
+  json dr_recovered(const json& options) override;
+
   // The first guard refusal a chaos call met ("" when none): when the script
   // then fails with nothing journaled, the run refused before touching.
   const std::string& guard_refusal() const { return guard_refusal_; }
@@ -64,6 +73,8 @@ class ScriptHost : public script::HostApi {
   RunContext& run_;
   bool fault_started_ = false;
   std::string guard_refusal_;
+  dr::Drill* drill_ = nullptr;
+  dr::Drill& drill(const char* function);
 };
 
 }  // namespace faultline::experiment

@@ -23,6 +23,7 @@
 #include "runner/chaos/rollback.h"
 #include "runner/common/error.h"
 #include "runner/common/log.h"
+#include "runner/dr/setup.h"
 #include "runner/experiment/events.h"
 #include "runner/experiment/fault_records.h"
 #include "runner/experiment/host.h"
@@ -174,7 +175,14 @@ int finish(reports::RunRecord& rec, const RunOptions& o, RunContext& run,
 int run(const RunOptions& o) {
   std::unique_ptr<script::LuaHost> lua;
   Experiment e = load(o.experiment_file, o, nullptr, lua);  // InputError → exit 2 (main)
-  kube::Client client(kube::load_config(o.kube));           // InputError → exit 2
+  kube::Client client(kube::load_config(o.kube));  // InputError → exit 2
+  // A restore drill's other clusters (a missing context: exit 2), Velero in
+  // each (missing: exit 4) and the backups the spec names (missing: exit 2).
+  std::vector<dr::Cluster> dr_clusters;
+  if (e.dr) {
+    dr_clusters = dr::connect_clusters(*e.dr, o.kube);
+    dr::check_before_touching(client, dr_clusters, *e.dr);
+  }
 
   // Read-only, before anything else: what the input names must exist (a zone
   // that does not → InputError, exit 2, one line), and what the drill would
@@ -299,6 +307,15 @@ int run(const RunOptions& o) {
   copts.clock = [&run] { return run.now(); };
   copts.stop = run.stop_token();
   chaos::Chaos chaos(client, journal, copts);
+  std::optional<dr::Drill> drill;
+  if (e.dr) {
+    dr::DrillOptions dopts;
+    dopts.run_id = rec.run_id;
+    dopts.velero_namespace = e.dr->velero_namespace;
+    dopts.clock = [&run] { return run.now(); };
+    dopts.disaster_namespaces = e.guards.namespaces;  // the guards bound the disaster too
+    drill.emplace(dr::Cluster{"", client}, dr_clusters, &journal, dopts);
+  }
   chaos.on_fault([&](const std::string& label) {
     run.add_marker("fault", label);
     events.emit("FaultInjected", label + " (drill " + rec.run_id + ")", true);
@@ -385,6 +402,7 @@ int run(const RunOptions& o) {
 
     phases.begin("inject");
     host.emplace(client, chaos, observer.get(), e, run);
+    if (drill) host->set_drill(&*drill);
     script = std::make_unique<ScriptThread>(
         [&] { lua->run(e.script, *host, e.params, target_json(e), run.stop_token()); });
     if (!script->wait(run.stop_token(), kScriptGrace)) {
@@ -416,6 +434,10 @@ int run(const RunOptions& o) {
     phases.begin("verify");
     auto snap = observer->snapshot();
     rec.slos = slo::evaluate_all(e.slos, snap, slo::EvalWindow::verify(snap, run.now()));
+    for (size_t i = 0; i < e.slos.size(); ++i) {
+      if (e.slos[i].dr())
+        rec.slos[i] = slo::evaluate_dr(e.slos[i], drill ? drill->record() : nlohmann::json());
+    }
     for (const auto& s : rec.slos)
       if (!s.passed) {
         result = "failed";
@@ -466,7 +488,15 @@ int run(const RunOptions& o) {
   // No fault may start from here on, and one still in flight is waited for.
   if (!journal.close_mutations(kScriptGrace))
     log::warn("a fault was still being applied at rollback; rolling back anyway");
+  // The drill's backups, restores and restored namespaces first: its
+  // journal entries are then done, and chaos's rollback skips them.
+  std::vector<std::string> dr_left;
+  if (drill) dr_left = drill->rollback(kRollbackDeadline);
   auto outcome = chaos.rollback(kRollbackDeadline);
+  if (!dr_left.empty()) {
+    outcome.complete = false;
+    outcome.remaining.insert(outcome.remaining.end(), dr_left.begin(), dr_left.end());
+  }
   // Exit 5 only for what is really left: once everything is restored the
   // journal has nothing to undo, whether or not it can still be written.
   try {
@@ -510,6 +540,7 @@ int run(const RunOptions& o) {
 
   phases.begin("report");
   rec.faults = fault_records(journal.entries());
+  if (drill) rec.dr = drill->record();
   if (breach)
     rec.abort = breach->record();
   else if (result == "aborted")  // the reason once: "SIGTERM", not "SIGTERM — SIGTERM"

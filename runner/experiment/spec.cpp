@@ -46,9 +46,9 @@ nlohmann::json to_json(const YamlReader& node) {
 }
 
 void parse_guards(const YamlReader& g, chaos::Guards& guards) {
-  g.expect_map(
-      {"max_zones", "max_node_fraction", "namespaces", "allow_kube_system", "allow_collateral"},
-      "spec.guards");
+  g.expect_map({"max_zones", "max_node_fraction", "namespaces", "allow_kube_system",
+                "allow_collateral", "allow_all_zones"},
+               "spec.guards");
   if (g.has("max_zones")) {
     auto zones = g["max_zones"].as_int("guards.max_zones");
     if (zones < 1 || zones > 1000)
@@ -68,6 +68,8 @@ void parse_guards(const YamlReader& g, chaos::Guards& guards) {
     guards.allow_kube_system = g["allow_kube_system"].as_bool("guards.allow_kube_system");
   if (g.has("allow_collateral"))
     guards.allow_collateral = g["allow_collateral"].as_bool("guards.allow_collateral");
+  if (g.has("allow_all_zones"))
+    guards.allow_all_zones = g["allow_all_zones"].as_bool("guards.allow_all_zones");
 }
 
 void parse_timing(const YamlReader& t, Timing& timing) {
@@ -98,7 +100,7 @@ Experiment parse(const YamlReader& root) {
 
   auto spec = root["spec"];
   spec.expect_map({"script", "params", "target", "probes", "slos", "abort", "guards", "timing",
-                   "params_schema"},
+                   "params_schema", "dr"},
                   "spec");
   e.script = spec["script"].as_string("spec.script");
   static const std::regex script_name("^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.lua$");
@@ -138,6 +140,7 @@ Experiment parse(const YamlReader& root) {
     target["namespace"].fail(
         "spec.target.namespace: kube-system is untouchable unless guards.allow_kube_system is "
         "true");
+  if (spec.has("dr")) e.dr = dr::parse_dr_spec(spec["dr"]);
   slo::link_probes(e.slos, e.aborts, e.probes, e.target);
   return e;
 }

@@ -4,11 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runner/chaos/guards.h"
 #include "runner/common/duration.h"
+#include "runner/dr/dr_spec.h"
 #include "runner/experiment/params_schema.h"
 #include "runner/observe/probe_spec.h"
 #include "runner/slo/slo_spec.h"
@@ -35,6 +37,7 @@ struct Experiment {
   std::vector<slo::AbortSpec> aborts;
   chaos::Guards guards;
   Timing timing;
+  std::optional<dr::DrSpec> dr;  // spec.dr: a restore drill (runner/dr)
 };
 
 Experiment parse_experiment_file(const std::string& path);

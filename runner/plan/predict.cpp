@@ -143,6 +143,11 @@ void predict_slo(Prediction& p, const slo::SloSpec& spec) {
     case K::Prometheus:
       s.why = "depends on the app's behaviour under load, which the model does not see";
       break;
+    case K::Rto:
+    case K::Rpo:
+    case K::RestoreComplete:
+      s.why = "a restore drill's figure: Velero's work, which the model does not simulate";
+      break;
   }
   p.slos.push_back(s);
 }

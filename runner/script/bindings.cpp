@@ -209,6 +209,12 @@ const Binding kBindings[] = {
     {"probe", "http", options_call<&HostApi::probe_http>},
     {"probe", "query", options_call<&HostApi::probe_query>},
 
+    {"dr", "backup", options_call<&HostApi::dr_backup>},
+    {"dr", "latest_backup", options_call<&HostApi::dr_latest_backup>},
+    {"dr", "disaster", filter_query<&HostApi::dr_disaster>},
+    {"dr", "restore", options_call<&HostApi::dr_restore>},
+    {"dr", "recovered", filter_query<&HostApi::dr_recovered>},
+
     {"log", "debug", [](lua_State* L, HostApi& api) { return log_at(L, api, "debug"); }},
     {"log", "info", [](lua_State* L, HostApi& api) { return log_at(L, api, "info"); }},
     {"log", "warn", [](lua_State* L, HostApi& api) { return log_at(L, api, "warn"); }},
@@ -218,7 +224,7 @@ const Binding kBindings[] = {
     {nullptr, "print", [](lua_State* L, HostApi& api) { return log_at(L, api, "info"); }},
 };
 
-constexpr const char* kModules[] = {"cluster", "chaos", "wait", "probe", "log"};
+constexpr const char* kModules[] = {"cluster", "chaos", "wait", "probe", "dr", "log"};
 
 // The C function behind every export; upvalues: its index in kBindings, its
 // "module.function" name.

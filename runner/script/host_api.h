@@ -53,10 +53,27 @@ class HostApi {
   virtual json probe_http(const json& options) = 0;   // {url, timeout?, expect_status?} -> {ok, status, latency_ms, error}
   virtual json probe_query(const json& options) = 0;  // {url?, query} -> {ok, value, error}
 
+  // dr: restore drills (runner/dr, lua-scripts/README.md). A run whose
+  // experiment has no spec.dr has no drill: each raises. Options:
+  // backup {namespaces, wait?, exclude?}; latest_backup {schedule, cluster?};
+  // disaster {delete_namespace?, label?}; restore {backup, into_namespace?,
+  // from_namespace?, cluster?, wait?, ready_within?, accept_warnings?,
+  // resource_modifiers?}; recovered {}.
+  virtual json dr_backup(const json&) { no_drill("dr.backup"); }
+  virtual json dr_latest_backup(const json&) { no_drill("dr.latest_backup"); }
+  virtual json dr_disaster(const json&) { no_drill("dr.disaster"); }
+  virtual json dr_restore(const json&) { no_drill("dr.restore"); }
+  virtual json dr_recovered(const json&) { no_drill("dr.recovered"); }
+
   // log: level is debug|info|warn|error; `where` is the script's file:line.
   virtual void log(const std::string& level, const std::string& message, const std::string& where) = 0;
   // A labelled marker on the run's timeline ("zone-a failed").
   virtual void mark(const std::string& label) = 0;
+
+ private:
+  [[noreturn]] static void no_drill(const char* function) {
+    throw HostError(std::string(function) + ": this experiment has no restore drill (spec.dr)");
+  }
 };
 
 }  // namespace faultline::script

@@ -525,6 +525,73 @@ EvalWindow EvalWindow::steady(double from, double to) {
   return w;
 }
 
+SloRecord evaluate_dr(const SloSpec& spec, const nlohmann::json& record) {
+  SloRecord r = base_record(spec);
+  if (spec.kind == SloKind::Rto || spec.kind == SloKind::Rpo) {
+    const bool rto = spec.kind == SloKind::Rto;
+    r.bound_text = "<= " + seconds_text(spec.within);
+    r.description =
+        rto ? "from the disaster until the restored service is Ready and verified"
+            : "age of the newest restorable backup at the disaster (Velero's timestamps)";
+    const char* field = rto ? "rto_s" : "rpo_s";
+    if (!record.is_object() || !record.contains(field)) {
+      r.measured_text = "not measured";
+      r.detail = rto ? "no restore passed its checks after a disaster (dr.disaster, dr.restore)"
+                     : "no completed backup before a disaster (dr.backup, dr.disaster)";
+      if (rto && record.is_object() && !record.value("restores", nlohmann::json::array()).empty()) {
+        const auto& last = record["restores"].back();
+        r.detail = "restore " + last.value("name", std::string("?")) + " into " +
+                   last.value("namespace", std::string("?")) + ": " +
+                   last.value("reason", std::string("did not pass"));
+      }
+      return r;
+    }
+    const double v = record[field].get<double>();
+    r.measured = v;
+    r.measured_text = seconds_text(v);
+    r.passed = v <= spec.within;
+    return r;
+  }
+  // restore_complete
+  r.bound_text = "Completed, 0 errors, <= " + std::to_string(spec.accept_warnings) + " warnings";
+  r.description = "every restore of the drill finished cleanly in Velero";
+  const nlohmann::json restores = record.is_object()
+                                      ? record.value("restores", nlohmann::json::array())
+                                      : nlohmann::json::array();
+  if (restores.empty()) {
+    r.measured_text = "no restore";
+    r.detail = "the drill made no restore";
+    return r;
+  }
+  r.passed = true;
+  int worst_warnings = 0;
+  for (const auto& restore : restores) {
+    int counted = 0;
+    for (const auto& w : restore.value("warning_messages", nlohmann::json::array())) {
+      const std::string text = w.is_string() ? w.get<std::string>() : "";
+      if (text.find("could not restore, ConfigMap:kube-root-ca.crt already exists") ==
+          std::string::npos)
+        ++counted;
+    }
+    if (!restore.contains("warning_messages") || restore["warning_messages"].empty())
+      counted = restore.value("warnings", 0);
+    worst_warnings = std::max(worst_warnings, counted);
+    const bool ok = restore.value("phase", "") == "Completed" && restore.value("errors", 0) == 0 &&
+                    counted <= spec.accept_warnings;
+    if (!ok && r.passed) {
+      r.passed = false;
+      r.detail = "restore " + restore.value("name", std::string("?")) + ": " +
+                 restore.value("phase", std::string("not finished")) + ", " +
+                 std::to_string(restore.value("errors", 0)) + " error(s), " +
+                 std::to_string(counted) + " warning(s)";
+    }
+  }
+  r.measured = worst_warnings;
+  r.measured_text = std::to_string(restores.size()) + " restore(s), worst " +
+                    std::to_string(worst_warnings) + " warning(s)";
+  return r;
+}
+
 SloRecord evaluate(const SloSpec& spec, const TimelineSnapshot& snap, const EvalWindow& w) {
   switch (spec.kind) {
     case SloKind::Availability:
@@ -539,6 +606,10 @@ SloRecord evaluate(const SloSpec& spec, const TimelineSnapshot& snap, const Eval
       return pdb(spec, snap, w);
     case SloKind::Prometheus:
       return prometheus(spec, snap, w);
+    case SloKind::Rto:
+    case SloKind::Rpo:
+    case SloKind::RestoreComplete:
+      return evaluate_dr(spec, nlohmann::json());  // no drill record: not measured
   }
   return base_record(spec);
 }

@@ -4,6 +4,8 @@
 // without samples fails with "no samples" (never a silent pass).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +47,12 @@ struct EvalWindow {
 //                   one (at: end) within max/min.
 reports::SloRecord evaluate(const SloSpec& spec, const observe::TimelineSnapshot& snapshot,
                             const EvalWindow& window);
+
+// rto, rpo, restore_complete: judged on a restore drill's record
+// (runner/dr Drill::record: rto_s, rpo_s, restores[{name, phase, errors,
+// warnings, warning_messages, reason}]). A null record (no drill) or a
+// figure never measured (no disaster, no restore that finished) fails.
+reports::SloRecord evaluate_dr(const SloSpec& spec, const nlohmann::json& record);
 
 std::vector<reports::SloRecord> evaluate_all(const std::vector<SloSpec>& specs,
                                              const observe::TimelineSnapshot& snapshot,

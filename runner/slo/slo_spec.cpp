@@ -153,6 +153,12 @@ const char* to_string(SloKind kind) {
       return "pdb";
     case SloKind::Prometheus:
       return "prometheus";
+    case SloKind::Rto:
+      return "rto";
+    case SloKind::Rpo:
+      return "rpo";
+    case SloKind::RestoreComplete:
+      return "restore_complete";
   }
   return "?";
 }
@@ -169,12 +175,17 @@ std::string SloSpec::name() const {
     case SloKind::Pdb:
       return pdb.empty() ? base : base + "(" + pdb + ")";
     case SloKind::Replacement:
+    case SloKind::Rto:
+    case SloKind::Rpo:
+    case SloKind::RestoreComplete:
       return base;
   }
   return base;
 }
 
-bool SloSpec::steady_state() const { return kind != SloKind::Replacement && kind != SloKind::Pdb; }
+bool SloSpec::steady_state() const {
+  return kind != SloKind::Replacement && kind != SloKind::Pdb && !dr();
+}
 
 std::string AbortSpec::condition() const {
   switch (kind) {
@@ -198,9 +209,10 @@ std::string AbortSpec::condition() const {
 SloSpec parse_slo(const YamlReader& node) {
   SloSpec s;
   s.where = observe::SpecLocation::of(node);
-  auto key = single_key(
-      node, {"availability", "latency", "ready_endpoints", "replacement", "pdb", "prometheus"},
-      "slo");
+  auto key = single_key(node,
+                        {"availability", "latency", "ready_endpoints", "replacement", "pdb",
+                         "prometheus", "rto", "rpo", "restore_complete"},
+                        "slo");
   const YamlReader n = node[key];
   const std::string what = key + " SLO";
   if (key == "availability") {
@@ -238,6 +250,17 @@ SloSpec parse_slo(const YamlReader& node) {
       n.expect_map({"name", "probe"}, what);
       if (auto v = n.opt_string("name")) s.pdb = *v;
       if (auto v = n.opt_string("probe")) s.probe = *v;
+    }
+  } else if (key == "rto" || key == "rpo") {
+    s.kind = key == "rto" ? SloKind::Rto : SloKind::Rpo;
+    n.expect_map({"max"}, what);
+    s.within = seconds(required(n, "max", what), what + " max", true);
+  } else if (key == "restore_complete") {
+    s.kind = SloKind::RestoreComplete;
+    if (n.defined()) {
+      n.expect_map({"accept_warnings"}, what);
+      if (n.has("accept_warnings"))
+        s.accept_warnings = non_negative_int(n["accept_warnings"], what + " accept_warnings");
     }
   } else {
     s.kind = SloKind::Prometheus;
@@ -321,6 +344,10 @@ void link_probes(std::vector<SloSpec>& slos, std::vector<AbortSpec>& aborts,
       case SloKind::Pdb:
         s.probe = pods_probe(s.where, what, s.probe, probes);
         break;
+      case SloKind::Rto:
+      case SloKind::Rpo:
+      case SloKind::RestoreComplete:
+        break;  // the drill's record, no probe
     }
   }
   for (auto& a : aborts) {

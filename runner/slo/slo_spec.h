@@ -11,7 +11,18 @@
 
 namespace faultline::slo {
 
-enum class SloKind { Availability, Latency, ReadyEndpoints, Replacement, Pdb, Prometheus };
+enum class SloKind {
+  Availability,
+  Latency,
+  ReadyEndpoints,
+  Replacement,
+  Pdb,
+  Prometheus,
+  // A restore drill's (runner/dr), judged on its record, not on probes.
+  Rto,
+  Rpo,
+  RestoreComplete,
+};
 const char* to_string(SloKind kind);
 
 // One flat record per SLO; only the fields of its kind are meaningful.
@@ -42,6 +53,14 @@ struct SloSpec {
   // prometheus: { probe, max?, min?, at?: every|end }
   std::optional<double> max, min;
   bool at_end = false;
+  // rto: { max: 5m } and rpo: { max: 1h } use `within` as the bound (s);
+  // restore_complete: { accept_warnings?: 0 } every restore Completed with
+  // no errors and at most that many warnings (Velero's kube-root-ca.crt
+  // "already exists" is not counted, runner/dr/results.h).
+  int accept_warnings = 0;
+  bool dr() const {
+    return kind == SloKind::Rto || kind == SloKind::Rpo || kind == SloKind::RestoreComplete;
+  }
 
   // "availability(http)", "ready_endpoints(checkout)", "replacement".
   std::string name() const;

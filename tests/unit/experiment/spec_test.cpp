@@ -62,7 +62,7 @@ TEST(Spec, UnknownFieldNamesTheLineAndTheAllowedFields) {
   EXPECT_EQ(
       error_of(replace(kValid, "  timing:", "  timeing:")),
       "exp.yaml:13:3: unknown field \"timeing\" in spec (expected one of: script, params, target, "
-      "probes, slos, abort, guards, timing, params_schema)");
+      "probes, slos, abort, guards, timing, params_schema, dr)");
 }
 
 TEST(Spec, BadDurationIsAnErrorAtItsLine) {

@@ -69,7 +69,7 @@ TEST(SloSpec, RejectsBadInputWithItsLocation) {
             "exp.yaml:1:14: latency SLO: expected at least one of p50, p95, p99");
   EXPECT_EQ(error_of([] { parse_slos(yaml("- { uptime: { probe: http } }")); }),
             "exp.yaml:1:5: unknown field \"uptime\" in slo (expected one of: availability, "
-            "latency, ready_endpoints, replacement, pdb, prometheus)");
+            "latency, ready_endpoints, replacement, pdb, prometheus, rto, rpo, restore_complete)");
   EXPECT_EQ(error_of([] { parse_slos(yaml("- { ready_endpoints: { min: -1 } }")); }),
             "exp.yaml:1:29: ready_endpoints SLO min: expected a count >= 0, got -1");
   EXPECT_EQ(error_of([] { parse_slos(yaml("- { prometheus: { probe: e, at: start, max: 1 } }")); }),
