@@ -45,9 +45,12 @@ test-fuzz: build-fuzz
 # control plane, runs every e2e test against it, and stops it; apart from the
 # unit tests so their timing is not disturbed by a busy cluster), then the
 # unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The e2e tests and fixtures that use a cluster hold ctest's `cluster` lock and
+# run one at a time; -j2 lets the two lock-free builds (the image, Velero and
+# MinIO) run beside them instead of after them.
 test: build build-asan build-fuzz
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
-	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e -j2
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
 	cd $(FUZZ_BUILD) && ctest --output-on-failure --no-tests=error -L fuzz
@@ -56,7 +59,7 @@ test-unit: build
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
 
 test-e2e: build
-	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e -j2
 
 # Installs what is needed, builds, starts a local 3-zone cluster with one real
 # node per zone (kubelet + containerd; needs root), deploys the demo app on
