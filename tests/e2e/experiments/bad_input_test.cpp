@@ -75,7 +75,7 @@ TEST_F(InvalidInput, UnknownField_NamesTheFieldAndWhatIsAllowed) {
       "run " + file,
       "error: " + file +
           ":7:3: unknown field \"scirpt_timeout\" in spec (expected one of: script, params, "
-          "target, probes, slos, abort, guards, timing, params_schema)");
+          "target, probes, slos, abort, guards, timing, params_schema, dr)");
 }
 
 TEST_F(InvalidInput, BadDuration_NamesTheFieldAndTheExpectedForm) {
