@@ -9,18 +9,19 @@
 #include <stdexcept>
 
 #include "runner/kube/config.h"
+#include "tests/test_paths.h"
 
 namespace faultline::testing {
 
 std::string cluster_state_dir() {
   if (const char* s = std::getenv("FAULTLINE_CLUSTER_STATE"); s && *s) return s;
-  return FAULTLINE_CLUSTER_STATE_DEFAULT;
+  return faultline::test_paths::cluster_state();
 }
 
 std::string kubeconfig_path() { return cluster_state_dir() + "/kubeconfig"; }
 std::string kubectl_path() { return cluster_state_dir() + "/bin/kubectl"; }
 std::string cluster_script(const std::string& name) {
-  return std::string(FAULTLINE_SOURCE_DIR) + "/tests/cluster/" + name;
+  return std::string(faultline::test_paths::source_dir()) + "/tests/cluster/" + name;
 }
 
 kube::Client cluster_client() {
@@ -72,12 +73,12 @@ namespace res = kube::resources;
 
 std::string source_dir() {
   if (const char* s = std::getenv("FAULTLINE_SOURCE_DIR"); s && *s) return s;
-  return FAULTLINE_SOURCE_DIR;
+  return faultline::test_paths::source_dir();
 }
 
 std::string faultline_binary() {
   if (const char* s = std::getenv("FAULTLINE_BINARY"); s && *s) return s;
-  return FAULTLINE_BINARY_DEFAULT;
+  return faultline::test_paths::faultline_binary();
 }
 
 int faultline(const std::string& args, std::string* output) {

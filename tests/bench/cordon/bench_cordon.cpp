@@ -18,6 +18,7 @@
 
 #include "runner/common/parallel.h"
 #include "runner/kube/client.h"
+#include "tests/test_paths.h"
 
 namespace kube = faultline::kube;
 using Clock = std::chrono::steady_clock;
@@ -27,7 +28,7 @@ namespace {
 // The cluster tests/cluster/up.sh started (as tests/e2e/cluster_env.h finds it).
 std::string state_dir() {
   if (const char* s = std::getenv("FAULTLINE_CLUSTER_STATE"); s && *s) return s;
-  return std::string(FAULTLINE_SOURCE_DIR) + "/tests/cluster/.state/default";
+  return std::string(faultline::test_paths::source_dir()) + "/tests/cluster/.state/default";
 }
 std::string kubeconfig_path() { return state_dir() + "/kubeconfig"; }
 std::string kubectl_path() { return state_dir() + "/bin/kubectl"; }

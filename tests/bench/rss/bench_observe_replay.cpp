@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "runner/observe/observer.h"
+#include "tests/test_paths.h"
 #include "tests/unit/kube/test_server.h"
 
 namespace {
@@ -31,7 +32,7 @@ using faultline::testing::Exchange;
 using faultline::testing::TestServer;
 
 json recorded(const std::string& name) {
-  std::ifstream in(std::string(FAULTLINE_RECORDED_DIR) + "/" + name);
+  std::ifstream in(std::string(faultline::test_paths::recorded_dir()) + "/" + name);
   if (!in) throw std::runtime_error("missing recording " + name);
   return json::parse(in);
 }

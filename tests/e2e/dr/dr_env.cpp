@@ -11,12 +11,13 @@
 
 #include "runner/kube/config.h"
 #include "tests/e2e/cluster_env.h"
+#include "tests/test_paths.h"
 
 namespace faultline::testing {
 
 std::string dr_state_dir() {
   if (const char* s = std::getenv("FAULTLINE_DR_STATE"); s && *s) return s;
-  return FAULTLINE_DR_STATE_DEFAULT;
+  return faultline::test_paths::dr_state();
 }
 
 std::string dr_kubeconfig() { return dr_state_dir() + "/kubeconfig"; }

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "runner/common/error.h"
+#include "tests/test_paths.h"
 
 namespace faultline::experiment {
 namespace {
@@ -235,7 +236,8 @@ TEST(Spec, ParamOverrideNeedsKeyEqualsValue) {
 TEST(Spec, EveryShippedExperimentParses) {
   for (const char* name :
        {"zone-outage", "zone-drain", "pod-kill", "pdb-violation", "rolling-failover"}) {
-    std::string path = std::string(FAULTLINE_SOURCE_DIR) + "/experiments/" + name + ".yaml";
+    std::string path =
+        std::string(faultline::test_paths::source_dir()) + "/experiments/" + name + ".yaml";
     EXPECT_NO_THROW(parse_experiment_file(path)) << path;
   }
 }

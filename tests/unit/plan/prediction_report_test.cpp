@@ -10,6 +10,7 @@
 #include "reports/prediction.h"
 #include "reports/render.h"
 #include "reports/run_record.h"
+#include "tests/test_paths.h"
 
 namespace faultline::reports {
 namespace {
@@ -94,7 +95,7 @@ TEST(PredictionReport, HtmlAndMarkdownShowPredictedVsMeasured) {
 // python3-jsonschema, as tests/unit/reports does); a prediction without its
 // verdict does not.
 TEST(PredictionReport, ValidatesAgainstTheReportSchema) {
-  std::string src = FAULTLINE_SOURCE_DIR;
+  std::string src = faultline::test_paths::source_dir();
   std::string file = "/tmp/faultline-prediction-" + std::to_string(getpid()) + ".json";
   auto validate = [&](const json& j) {
     std::ofstream(file) << j.dump();

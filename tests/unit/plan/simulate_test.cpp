@@ -6,6 +6,7 @@
 
 #include "runner/plan/predict.h"
 #include "runner/plan/script_faults.h"
+#include "tests/test_paths.h"
 #include "tests/unit/plan/fixtures.h"
 
 namespace faultline::plan::testing {
@@ -248,7 +249,7 @@ TEST(ScriptFaults, ReadsTheStdlibScriptsCalls) {
 
 TEST(ScriptFaults, TheShippedScriptsFaultsAreRecognised) {
   auto read = [](const std::string& name) {
-    std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/lua-scripts/" + name);
+    std::ifstream in(std::string(faultline::test_paths::source_dir()) + "/lua-scripts/" + name);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   };
   auto kinds = [&](const std::string& name) {

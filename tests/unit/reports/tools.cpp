@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include "tests/test_paths.h"
 
 extern char** environ;
 
@@ -257,10 +258,10 @@ std::vector<Sample> find_samples(const std::vector<Sample>& samples, const std::
   return out;
 }
 
-std::string source_dir() { return FAULTLINE_SOURCE_DIR; }
+std::string source_dir() { return faultline::test_paths::source_dir(); }
 
 std::string artifact_dir() {
-  std::string dir = REPORTS_ARTIFACT_DIR;
+  std::string dir = faultline::test_paths::artifact_dir();
   std::filesystem::create_directories(dir);
   return dir;
 }

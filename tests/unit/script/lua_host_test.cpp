@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "runner/common/error.h"
+#include "tests/test_paths.h"
 #include "tests/unit/script/script_fixture.h"
 
 namespace faultline::script::testing {
@@ -337,7 +338,8 @@ chaos.uncordon_zone("zone-a")
 }
 
 TEST_F(LuaHostTest, ShippedScriptsCompile) {
-  const std::filesystem::path shipped = std::filesystem::path(FAULTLINE_SOURCE_DIR) / "lua-scripts";
+  const std::filesystem::path shipped =
+      std::filesystem::path(faultline::test_paths::source_dir()) / "lua-scripts";
   const LuaHost lua(shipped.string());
   int checked = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(shipped)) {
@@ -355,7 +357,8 @@ TEST_F(LuaHostTest, ShippedScriptsCompile) {
 
 TEST_F(LuaHostTest, ReadmeExamplesCompile) {
   // Every ```lua block of lua-scripts/README.md, the API reference, is valid Lua.
-  std::ifstream in(std::filesystem::path(FAULTLINE_SOURCE_DIR) / "lua-scripts" / "README.md");
+  std::ifstream in(std::filesystem::path(faultline::test_paths::source_dir()) / "lua-scripts" /
+                   "README.md");
   ASSERT_TRUE(in) << "lua-scripts/README.md";
   std::string line, block;
   bool inside = false;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "tests/test_paths.h"
 #include "tests/unit/script/script_fixture.h"
 
 namespace faultline::script::testing {
@@ -15,7 +16,8 @@ class ShippedParams : public ScriptTest {
  protected:
   void SetUp() override {
     ScriptTest::SetUp();
-    for (const auto& f : fs::directory_iterator(std::string(FAULTLINE_SOURCE_DIR) + "/lua-scripts"))
+    for (const auto& f :
+         fs::directory_iterator(std::string(faultline::test_paths::source_dir()) + "/lua-scripts"))
       if (f.path().extension() == ".lua") fs::copy_file(f.path(), root_ / f.path().filename());
   }
 
