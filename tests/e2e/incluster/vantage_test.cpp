@@ -248,5 +248,42 @@ TEST_F(Vantages, SigtermMidDrillDeletesTheVantagePodsWithTheServiceAccountTokenA
   EXPECT_TRUE(journal_configmaps().empty());
 }
 
+// A SIGKILLed runner leaves its vantage pods, journaled: `faultline
+// recover` (once the dead run's lease expired) deletes them.
+TEST_F(Vantages, SigkilledRunnersPodsAreDeletedByRecover) {
+  std::string ip = kubectl("-n shop get service checkout -o jsonpath={.spec.clusterIP}");
+  scratch_.script("hold.lua", "log.info('holding')\nwait.sleep('120s')\n");
+  ExperimentSpec spec;
+  spec.name = "vantage-sigkill";
+  spec.script = "hold.lua";
+  spec.params = "";
+  spec.probes = {vantage_probe(ip, "[zone-b]")};
+  spec.slos = {"{ availability: { probe: web, min: \"99%\" } }"};
+  FaultlineProcess drill(
+      {"run", scratch_.experiment(spec.name, spec.yaml()), "--output-dir", scratch_.output_dir()},
+      scratch_.path("run.log"), kubeconfig_path());
+  ASSERT_TRUE(eventually([&] { return drill.output().find("holding") != std::string::npos; }, 90s))
+      << drill.output();
+  drill.signal(SIGKILL);
+  EXPECT_EQ(drill.wait(30s), 128 + SIGKILL);
+  EXPECT_NE(vantage_pods(), "");
+  int journaled = 0;
+  for (const auto& e : journal_entries())
+    journaled += e.action == "create" && e.kind == "pod" && e.state == "applied";
+  EXPECT_EQ(journaled, 1);
+  int code = -1;
+  std::string output;
+  auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    code = faultline("recover", &output);
+    if (code == 0) break;
+    std::this_thread::sleep_for(2s);
+  }
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("1 rolled back and cleared"), std::string::npos) << output;
+  EXPECT_EQ(vantage_pods(), "");
+  EXPECT_TRUE(journal_configmaps().empty());
+}
+
 }  // namespace
 }  // namespace faultline::testing
