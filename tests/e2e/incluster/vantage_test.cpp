@@ -71,6 +71,19 @@ class Vantages : public ::testing::Test {
     run(cluster_script("zone.sh") + " restore zone-a --state " + cluster_state_dir());
     kubectl("wait --for=condition=Ready nodes --all --timeout=120s");
   }
+  // A drill that only holds (no fault) with the vantage probe from `from`.
+  std::string holding_drill(const std::string& name, const std::string& from) {
+    std::string ip = kubectl("-n shop get service checkout -o jsonpath={.spec.clusterIP}");
+    scratch_.script("hold.lua", "log.info('holding')\nwait.sleep('120s')\n");
+    ExperimentSpec spec;
+    spec.name = name;
+    spec.script = "hold.lua";
+    spec.params = "";
+    spec.probes = {vantage_probe(ip, from)};
+    spec.slos = {"{ availability: { probe: web, min: \"99%\" } }"};
+    return scratch_.experiment(spec.name, spec.yaml());
+  }
+
   Scratch scratch_;
 };
 
@@ -217,22 +230,14 @@ TEST_F(Vantages, AnUnknownZoneIsExit2AndAPodThatCannotStartIsExit4BeforeAnyFault
 // holds only the ServiceAccount's token (manifests/base's RBAC): creating,
 // following and deleting the vantage pods is all it is granted.
 TEST_F(Vantages, SigtermMidDrillDeletesTheVantagePodsWithTheServiceAccountTokenAlone) {
-  std::string ip = kubectl("-n shop get service checkout -o jsonpath={.spec.clusterIP}");
   kubectl("apply -k " + source_dir() + "/manifests/base");
   std::string token = kubectl("create token faultline -n faultline --duration=10m");
   token.erase(token.find_last_not_of(" \n") + 1);
   manifests::TempDir dir;
   std::string sa_kubeconfig = manifests::write_token_kubeconfig(dir.path(), token);
-  scratch_.script("hold.lua", "log.info('holding')\nwait.sleep('120s')\n");
-  ExperimentSpec spec;
-  spec.name = "vantage-sigterm";
-  spec.script = "hold.lua";
-  spec.params = "";
-  spec.probes = {vantage_probe(ip, "[zone-a, zone-c]")};
-  spec.slos = {"{ availability: { probe: web, min: \"99%\" } }"};
-  FaultlineProcess drill(
-      {"run", scratch_.experiment(spec.name, spec.yaml()), "--output-dir", scratch_.output_dir()},
-      scratch_.path("run.log"), sa_kubeconfig);
+  FaultlineProcess drill({"run", holding_drill("vantage-sigterm", "[zone-a, zone-c]"),
+                          "--output-dir", scratch_.output_dir()},
+                         scratch_.path("run.log"), sa_kubeconfig);
   ASSERT_TRUE(eventually([&] { return drill.output().find("holding") != std::string::npos; }, 90s))
       << manifests::redact(drill.output(), token);
   std::string pods = vantage_pods();
@@ -251,16 +256,8 @@ TEST_F(Vantages, SigtermMidDrillDeletesTheVantagePodsWithTheServiceAccountTokenA
 // A SIGKILLed runner leaves its vantage pods, journaled: `faultline
 // recover` (once the dead run's lease expired) deletes them.
 TEST_F(Vantages, SigkilledRunnersPodsAreDeletedByRecover) {
-  std::string ip = kubectl("-n shop get service checkout -o jsonpath={.spec.clusterIP}");
-  scratch_.script("hold.lua", "log.info('holding')\nwait.sleep('120s')\n");
-  ExperimentSpec spec;
-  spec.name = "vantage-sigkill";
-  spec.script = "hold.lua";
-  spec.params = "";
-  spec.probes = {vantage_probe(ip, "[zone-b]")};
-  spec.slos = {"{ availability: { probe: web, min: \"99%\" } }"};
   FaultlineProcess drill(
-      {"run", scratch_.experiment(spec.name, spec.yaml()), "--output-dir", scratch_.output_dir()},
+      {"run", holding_drill("vantage-sigkill", "[zone-b]"), "--output-dir", scratch_.output_dir()},
       scratch_.path("run.log"), kubeconfig_path());
   ASSERT_TRUE(eventually([&] { return drill.output().find("holding") != std::string::npos; }, 90s))
       << drill.output();
