@@ -65,6 +65,12 @@ std::string panel_title(const std::string& unit, const std::vector<const Series*
 // counted; otherwise the series name as written.
 std::string legend_label(const Series& s, const std::string& title) {
   auto brace = s.name.find('{');
+  // "availability{probe=web,vantage=zone-a}" -> "web from zone-a".
+  if (auto v = s.name.find(",vantage="); brace != std::string::npos && v != std::string::npos &&
+                                         s.name.back() == '}' &&
+                                         s.name.compare(brace + 1, 6, "probe=") == 0)
+    return s.name.substr(brace + 7, v - brace - 7) + " from " +
+           s.name.substr(v + 9, s.name.size() - v - 10);
   auto eq = s.name.find('=', brace);
   if (title == "Ready replicas per zone" && brace != std::string::npos && eq != std::string::npos &&
       s.name.back() == '}') {

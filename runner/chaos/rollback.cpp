@@ -29,6 +29,19 @@ std::string undo(kube::Client& client, const std::string& run_id, const JournalE
     untaint_node(client, e.name, run_id);
     return "reverted";
   }
+  if (e.action == "create" && e.kind == "pod") {
+    // A pod the run made (a vantage probe pod, issue 13): deleted at once,
+    // without grace, so it is gone from the API even when its node is dead.
+    kube::DeleteOptions now;
+    now.grace_period_seconds = 0;
+    if (!e.uid.empty()) now.precondition_uid = e.uid;
+    try {
+      client.remove(res::kPods, e.ns, e.name, now);
+    } catch (const kube::ApiError& err) {
+      if (err.kind() != kube::ApiError::Kind::NotFound) throw;
+    }
+    return "reverted";
+  }
   // Evicted or deleted pods come back through their controllers; there is
   // nothing to put back, and the SLOs judge whether they did.
   return "not_reversible";

@@ -34,6 +34,7 @@
 #include "runner/experiment/script_thread.h"
 #include "runner/experiment/signals.h"
 #include "runner/experiment/spec.h"
+#include "runner/experiment/vantages.h"
 #include "runner/kube/client.h"
 #include "runner/observe/observer.h"
 #include "runner/observe/progress.h"
@@ -103,6 +104,18 @@ Experiment load(const std::string& file, const CommonOptions& options, script::L
   check_script_selectors(dir, e.script);
   if (host_out) *host_out = host.get();
   return e;
+}
+
+// Whether the journal holds a fault: the vantage pods (journaled as
+// created pods) are the run's own probes, not something done to the cluster.
+bool is_vantage_pod(const chaos::JournalEntry& e) {
+  return e.action == "create" && e.kind == "pod";
+}
+
+bool made_a_fault(const std::vector<chaos::JournalEntry>& entries) {
+  for (const auto& e : entries)
+    if (!is_vantage_pod(e)) return true;
+  return false;
 }
 
 bool interruptible_sleep(std::stop_token stop, double seconds) {
@@ -175,7 +188,7 @@ int finish(reports::RunRecord& rec, const RunOptions& o, RunContext& run,
 int run(const RunOptions& o) {
   std::unique_ptr<script::LuaHost> lua;
   Experiment e = load(o.experiment_file, o, nullptr, lua);  // InputError → exit 2 (main)
-  kube::Client client(kube::load_config(o.kube));  // InputError → exit 2
+  kube::Client client(kube::load_config(o.kube));           // InputError → exit 2
   // A restore drill's other clusters (a missing context: exit 2), Velero in
   // each (missing: exit 4) and the backups the spec names (missing: exit 2).
   std::vector<dr::Cluster> dr_clusters;
@@ -189,6 +202,8 @@ int run(const RunOptions& o) {
   // test must be there (else refused below, exit 1, with a report).
   std::string kubernetes_version, connect_error, precheck_error;
   std::vector<std::string> refusals;
+  const std::string run_id = make_run_id(e.name);
+  std::vector<VantagePlan> vantage_plans;
   try {
     kubernetes_version = client.server_version().value("gitVersion", "");
   } catch (const std::exception& ex) {
@@ -197,6 +212,10 @@ int run(const RunOptions& o) {
   if (connect_error.empty()) {
     try {
       refusals = check_preconditions(client, e);
+      // The zones of `from:` (an unknown one: InputError, exit 2); their
+      // SLOs are judged per vantage from here on.
+      vantage_plans = plan_vantages(client, e, run_id, o.state_namespace);
+      expand_vantage_slos(e.slos, vantage_plans);
     } catch (const kube::ApiError& ex) {
       precheck_error = ex.what();
     }
@@ -207,7 +226,7 @@ int run(const RunOptions& o) {
   SignalScope signals;  // every return: the callback must not outlive `run`
   reports::RunRecord rec;
   rec.faultline_version = FAULTLINE_VERSION;
-  rec.run_id = make_run_id(e.name);
+  rec.run_id = run_id;
   rec.experiment = e.name;
   rec.experiment_file = o.experiment_file;
   rec.script = e.script;
@@ -341,11 +360,22 @@ int run(const RunOptions& o) {
   // script abandoned after a stop may still be running (see ScriptThread).
   std::optional<ScriptHost> host;
   std::unique_ptr<ScriptThread> script;
+  std::optional<VantageFleet> vantages;
 
   // Everything from here on is followed by rollback, whatever happens.
   try {
     observer = std::make_unique<observe::Observer>(e.probes, octx);
     observer->start();
+    if (!vantage_plans.empty()) {
+      // The vantage pods are the run's first mutation: journaled before
+      // they exist, so the journal opens before the preflight here.
+      phases.begin("vantages");
+      journal.open();
+      journal_opened = true;
+      vantages.emplace(client, journal, vantage_plans, observer->timeline(), run.t0(),
+                       [&run] { return run.now(); });
+      vantages->start(run.stop_token(), std::chrono::seconds(90));
+    }
     observe::ProgressLine progress(std::cerr, o.progress && observe::ProgressLine::stderr_is_tty());
     std::jthread progress_thread([&](std::stop_token st) {
       while (interruptible_sleep(st, 0.5)) {
@@ -384,7 +414,7 @@ int run(const RunOptions& o) {
           {"verdict", "unknown"}, {"error", ex.what()}, {"slos", nlohmann::json::array()}};
     }
 
-    journal.open();  // an ApiError here: exit 4, nothing was touched yet
+    if (!journal_opened) journal.open();  // an ApiError here: exit 4, nothing was touched yet
     journal_opened = true;
     events.emit("DrillStarted", "faultline drill " + rec.run_id + " started (" + e.script + ")",
                 false);
@@ -432,6 +462,8 @@ int run(const RunOptions& o) {
     if (std::lock_guard lock(breach_mutex); breach) throw AbortedError(run.stop_reason());
 
     phases.begin("verify");
+    // What the vantages owed and never sent is judged with the rest.
+    if (vantages) vantages->finish(run.now());
     auto snap = observer->snapshot();
     rec.slos = slo::evaluate_all(e.slos, snap, slo::EvalWindow::verify(snap, run.now()));
     for (size_t i = 0; i < e.slos.size(); ++i) {
@@ -462,7 +494,7 @@ int run(const RunOptions& o) {
     if (run.stop_token().stop_requested()) {
       result = "aborted", code = kAborted, error = run.stop_reason();
       run.add_marker("abort", error);
-    } else if (host && !host->guard_refusal().empty() && journal.entries().empty()) {
+    } else if (host && !host->guard_refusal().empty() && !made_a_fault(journal.entries())) {
       // A guard refused the first fault: the input asks for more than the
       // guards allow, and nothing was touched.
       result = "error", code = kInvalidInput,
@@ -470,6 +502,9 @@ int run(const RunOptions& o) {
     } else {
       result = "error", code = kSloFailed, error = std::string("script error: ") + ex.what();
     }
+    phases.end_current("failed", error);
+  } catch (const VantageError& ex) {
+    result = "error", code = kClusterError, error = ex.what();
     phases.end_current("failed", error);
   } catch (const std::domain_error& ex) {  // steady state
     result = "failed", code = kSloFailed, error = ex.what();
@@ -490,6 +525,15 @@ int run(const RunOptions& o) {
     log::warn("a fault was still being applied at rollback; rolling back anyway");
   // The drill's backups, restores and restored namespaces first: its
   // journal entries are then done, and chaos's rollback skips them.
+  // The vantages stop reporting when their pods go: what they owed until
+  // now and never sent is counted as lost, before the pods are deleted.
+  if (vantages) {
+    vantages->finish(run.now());  // a no-op after verify's
+    for (const auto& line : vantages->summaries()) {
+      log::info(line);
+      run.add_log(line);
+    }
+  }
   std::vector<std::string> dr_left;
   if (drill) dr_left = drill->rollback(kRollbackDeadline);
   auto outcome = chaos.rollback(kRollbackDeadline);
@@ -539,7 +583,12 @@ int run(const RunOptions& o) {
                 !outcome.complete);
 
   phases.begin("report");
-  rec.faults = fault_records(journal.entries());
+  // The vantage pods are the run's probes, not faults: the log and the
+  // rollback account for them.
+  std::vector<chaos::JournalEntry> fault_entries;
+  for (const auto& entry : journal.entries())
+    if (!is_vantage_pod(entry)) fault_entries.push_back(entry);
+  rec.faults = fault_records(fault_entries);
   if (drill) rec.dr = drill->record();
   if (breach)
     rec.abort = breach->record();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runner/kube/config.h"
@@ -98,6 +99,15 @@ class Client {
   // errors a relist cannot fix (403, 404 on the resource type, ...).
   void watch(const Resource& r, const std::string& ns, const ListOptions& options,
              const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop);
+
+  // GET `path` as a stream of text lines (pods/log?follow=true): on_line
+  // gets each complete line as it arrives and returns false to stop. Returns
+  // when the server ends the stream (true: cleanly; false: cut), on_line
+  // returns false, or stop is requested. Throws ApiError for a non-2xx
+  // answer. No retries: the caller decides where to resume (sinceTime).
+  bool stream_lines(const std::string& path, const std::string& resource, const std::string& name,
+                    const std::function<bool(std::string_view line)>& on_line,
+                    std::stop_token stop);
 
   // Raw request with auth, rate limit, retries (idempotent verbs only) and
   // typed errors. verb/resource/name label errors.

@@ -400,6 +400,9 @@ Observer::Observer(std::vector<ProbeSpec> probes, ObserveContext context)
     switch (p.kind()) {
       case ProbeKind::Http:
       case ProbeKind::Tcp:
+        // Probed from vantage pods, not from here: their series
+        // ("<probe>@<zone>", vantage.h) are the vantage followers' to fill.
+        if (auto* h = std::get_if<HttpProbeSpec>(&p.spec); h && h->from) break;
         timeline_.declare(p.name, SeriesKind::Requests);
         runners_.push_back(
             std::make_unique<RequestRunner>(p, context_.client, timeline_, context_.t0));

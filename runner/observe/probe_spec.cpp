@@ -45,10 +45,76 @@ Seconds positive_duration(const YamlReader& node, const std::string& what) {
 // no gain: Prometheus itself scrapes every few seconds.
 constexpr double kMinPollSeconds = 0.1;
 
+// A Kubernetes label value or zone name as written: non-empty, no spaces.
+std::string zone_name(const YamlReader& node, const std::string& what) {
+  auto z = node.as_string(what);
+  if (z.empty() || z.find_first_of(" \t,") != std::string::npos)
+    node.fail(what + ": expected a zone name, got \"" + z + "\"");
+  return z;
+}
+
+std::vector<std::map<std::string, std::string>> parse_tolerations(const YamlReader& list,
+                                                                  const std::string& what) {
+  std::vector<std::map<std::string, std::string>> out;
+  list.expect_sequence(what);
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto t = list.at(i);
+    t.expect_map({"key", "operator", "value", "effect"}, what);
+    std::map<std::string, std::string> m;
+    for (const char* k : {"key", "operator", "value", "effect"})
+      if (t.has(k)) m[k] = t[k].as_string(what + " " + k);
+    if (m.count("operator") && m["operator"] != "Exists" && m["operator"] != "Equal")
+      t["operator"].fail(what + ": operator must be Exists or Equal");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// from: every-zone | [zone-a, zone-b]; vantage_pods: { image, node_selector, tolerations }.
+VantageSpec parse_from(const YamlReader& n) {
+  const std::string what = "http probe from";
+  VantageSpec v;
+  auto from = n["from"];
+  v.from_where = SpecLocation::of(from);
+  if (from.is_scalar()) {
+    if (from.as_string(what) != "every-zone")
+      from.fail(what + ": expected every-zone or a list of zones");
+    v.every_zone = true;
+  } else {
+    from.expect_sequence(what);
+    if (from.size() == 0) from.fail(what + ": expected at least one zone");
+    for (size_t i = 0; i < from.size(); ++i) {
+      auto z = zone_name(from.at(i), what);
+      for (const auto& seen : v.zones)
+        if (seen == z) from.at(i).fail(what + ": zone \"" + z + "\" is listed twice");
+      v.zones.push_back(z);
+      v.where.push_back(SpecLocation::of(from.at(i)));
+    }
+  }
+  if (n.has("vantage_pods")) {
+    auto vp = n["vantage_pods"];
+    vp.expect_map({"image", "node_selector", "tolerations"}, "http probe vantage_pods");
+    if (auto image = vp.opt_string("image")) {
+      if (image->empty()) vp["image"].fail("http probe vantage_pods: image must not be empty");
+      v.image = *image;
+    }
+    if (vp.has("node_selector")) {
+      auto sel = vp["node_selector"];
+      if (!sel.is_map()) sel.fail("http probe vantage_pods node_selector: expected a map");
+      sel.for_each([&](const std::string& k, const YamlReader& val) {
+        v.node_selector[k] = val.as_string("http probe vantage_pods node_selector");
+      });
+    }
+    if (vp.has("tolerations"))
+      v.tolerations = parse_tolerations(vp["tolerations"], "http probe vantage_pods tolerations");
+  }
+  return v;
+}
+
 HttpProbeSpec parse_http(const YamlReader& n) {
   const std::string what = "http probe";
   n.expect_map({"url", "rate", "timeout", "method", "expect_status", "body_contains", "keepalive",
-                "insecure_skip_tls_verify"},
+                "insecure_skip_tls_verify", "from", "vantage_pods"},
                what);
   HttpProbeSpec s;
   s.url = n["url"].as_string(what);
@@ -78,6 +144,21 @@ HttpProbeSpec parse_http(const YamlReader& n) {
   if (n.has("keepalive")) s.keepalive = n["keepalive"].as_bool(what + " keepalive");
   if (n.has("insecure_skip_tls_verify"))
     s.insecure_skip_tls_verify = n["insecure_skip_tls_verify"].as_bool(what);
+  if (n.has("vantage_pods") && !n.has("from"))
+    n["vantage_pods"].fail(what + ": vantage_pods needs from");
+  if (n.has("from")) {
+    // The vantage pods run `faultline probe`, which checks the status class
+    // only (2xx/3xx) and sends GET: refuse what it would silently ignore.
+    for (const char* k : {"method", "expect_status", "body_contains", "insecure_skip_tls_verify"})
+      if (n.has(k))
+        n[k].fail(what + ": " + k + " is not supported with from (the vantage pods send GET)");
+    if (s.rate > 1000)
+      n["rate"].fail(what + " rate: at most 1000/s with from (what faultline probe sends)");
+    if (s.timeout.count() < 0.1 || s.timeout.count() > 60)
+      n["timeout"].fail(what +
+                        " timeout: from 100ms to 60s with from (what faultline probe takes)");
+    s.from = parse_from(n);
+  }
   return s;
 }
 

@@ -3,6 +3,7 @@
 // durations/rates are InputErrors naming file:line:col.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -23,8 +24,23 @@ struct SpecLocation {
   static SpecLocation of(const YamlReader& node);
 };
 
+// `from:` on an http probe (issue 13): probe from one pod per zone instead of
+// from the runner, so the report tells "zone-a is dark" from "the service is
+// down". `vantage_pods:` says where and how those pods run.
+struct VantageSpec {
+  bool every_zone = false;          // from: every-zone (the target's zones at run start)
+  std::vector<std::string> zones;   // from: [zone-a, zone-b]
+  std::vector<SpecLocation> where;  // of each listed zone (an unknown one is exit 2)
+  SpecLocation from_where;          // of the `from:` value
+  std::string image;                // "" → the runner's default (FAULTLINE_PROBE_IMAGE)
+  std::map<std::string, std::string> node_selector;  // added to the zone label
+  // Added to faultline's own zone-failure toleration: {key, operator, value, effect}.
+  std::vector<std::map<std::string, std::string>> tolerations;
+};
+
 // { url, rate: 20/s, timeout: 1s, method?: GET|HEAD, expect_status?: [200],
-//   body_contains?, keepalive?: true, insecure_skip_tls_verify?: false }
+//   body_contains?, keepalive?: true, insecure_skip_tls_verify?: false,
+//   from?: [zone, ...] | every-zone, vantage_pods?: { image?, node_selector?, tolerations? } }
 struct HttpProbeSpec {
   std::string url;
   double rate = 0;  // requests per second
@@ -36,6 +52,7 @@ struct HttpProbeSpec {
   // false opens a fresh connection per request (what a new client sees).
   bool keepalive = true;
   bool insecure_skip_tls_verify = false;
+  std::optional<VantageSpec> from;
 };
 
 // { address: "127.0.0.1:8080", rate, timeout }

@@ -1,5 +1,7 @@
 #include "runner/observe/series.h"
 
+#include "runner/observe/vantage.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -10,7 +12,11 @@ namespace {
 std::string label(const std::string& base, const std::string& probe, bool with_probe,
                   const std::string& zone = "") {
   std::string labels;
-  if (with_probe) labels += "probe=" + probe;
+  // A vantage's series ("web@zone-a", vantage.h) always says where from.
+  if (auto v = split_vantage_series(probe))
+    labels += "probe=" + v->first + ",vantage=" + v->second;
+  else if (with_probe)
+    labels += "probe=" + probe;
   if (!zone.empty()) labels += (labels.empty() ? "" : ",") + std::string("zone=") + zone;
   return labels.empty() ? base : base + "{" + labels + "}";
 }
@@ -45,13 +51,15 @@ void request_series(const std::string& probe, const std::vector<RequestSample>& 
     auto& c = ok_total[second];
     c.first += s.ok ? 1 : 0;
     c.second += 1;
-    latencies[second].push_back(s.latency_ms);
+    // A vantage's lost sample never ran: it has no latency, not 0 ms.
+    if (s.error != kVantageLost) latencies[second].push_back(s.latency_ms);
   }
   reports::Series avail{label("availability", probe, with_probe), "ratio", {}};
   reports::Series p95{label("latency_p95_ms", probe, with_probe), "ms", {}};
   for (auto& [second, c] : ok_total) {
     avail.points.emplace_back(double(second), double(c.first) / c.second);
-    p95.points.emplace_back(double(second), percentile(latencies[second], 95));
+    if (auto& ms = latencies[second]; !ms.empty())
+      p95.points.emplace_back(double(second), percentile(ms, 95));
   }
   out.push_back(std::move(avail));
   out.push_back(std::move(p95));

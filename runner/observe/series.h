@@ -12,6 +12,8 @@ namespace faultline::observe {
 // kind; prometheus series always carry it):
 //   availability, availability{probe=P}       ratio, per second of scheduled time
 //   latency_p95_ms, latency_p95_ms{probe=P}   ms, per second
+//   availability{probe=P,vantage=Z}, latency_p95_ms{probe=P,vantage=Z}
+//                                             a probe with from: (vantage.h), per zone
 //   ready_endpoints, ready_endpoints{zone=Z}  count, at each change
 //   ready_pods, ready_pods{zone=Z}, desired_pods
 //   prometheus{probe=P}                       value of each successful query

@@ -9,6 +9,7 @@
 #include "runner/common/duration.h"
 #include "runner/observe/series.h"
 #include "runner/observe/trackers.h"
+#include "runner/observe/vantage.h"
 
 namespace faultline::slo {
 namespace {
@@ -592,12 +593,30 @@ SloRecord evaluate_dr(const SloSpec& spec, const nlohmann::json& record) {
   return r;
 }
 
+namespace {
+
+// A vantage in a zone the run faulted is expected to go dark (its node may
+// lose power with the zone): its figure is shown, not judged, so the SLO
+// speaks for the zones that should still be served.
+SloRecord unless_vantage_faulted(SloRecord r, const SloSpec& spec, const EvalWindow& w) {
+  auto vantage = observe::split_vantage_series(spec.probe);
+  if (!vantage || std::find(w.faulted_zones.begin(), w.faulted_zones.end(), vantage->second) ==
+                      w.faulted_zones.end())
+    return r;
+  r.detail = "not judged: the vantage's own zone " + vantage->second + " was faulted (" +
+             (r.passed ? "within" : "outside") + " the bound); " + r.detail;
+  r.passed = true;
+  return r;
+}
+
+}  // namespace
+
 SloRecord evaluate(const SloSpec& spec, const TimelineSnapshot& snap, const EvalWindow& w) {
   switch (spec.kind) {
     case SloKind::Availability:
-      return availability(spec, snap, w);
+      return unless_vantage_faulted(availability(spec, snap, w), spec, w);
     case SloKind::Latency:
-      return latency(spec, snap, w);
+      return unless_vantage_faulted(latency(spec, snap, w), spec, w);
     case SloKind::ReadyEndpoints:
       return ready_endpoints(spec, snap, w);
     case SloKind::Replacement:

@@ -358,6 +358,14 @@ void link_probes(std::vector<SloSpec>& slos, std::vector<AbortSpec>& aborts,
     switch (a.kind) {
       case AbortKind::Availability:
         check_named(a.where, what, a.probe, probes, {ProbeKind::Http, ProbeKind::Tcp});
+        // A faulted zone's vantage goes dark by design: a stop condition on
+        // it would abort every zone-outage drill. SLOs judge vantages instead.
+        for (const auto& p : probes)
+          if (auto* h = std::get_if<observe::HttpProbeSpec>(&p.spec);
+              p.name == a.probe && h && h->from)
+            a.where.fail(
+                what + ": probe \"" + a.probe +
+                "\" runs from vantage pods (from:); stop conditions on it are not supported");
         break;
       case AbortKind::Prometheus:
         check_named(a.where, what, a.probe, probes, {ProbeKind::Prometheus});

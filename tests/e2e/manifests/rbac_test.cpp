@@ -61,9 +61,15 @@ TEST_F(InstalledBase, CanIRefusesWhatADrillHasNoBusinessDoing) {
       {"update", "nodes", "", ""},
       {"update", "nodes", "status", ""},
       {"patch", "nodes", "status", ""},
-      // Pods: evict or delete, never create, exec into or rewrite.
+      // Pods: evict or delete, never create (but its own vantage pods in
+      // faultline), exec into or rewrite; no log but its vantage pods'.
       {"create", "pods", "", "shop"},
-      {"create", "pods", "", "faultline"},
+      {"create", "pods", "", ""},
+      {"create", "pods", "", "kube-system"},
+      {"get", "pods", "log", "shop"},
+      {"get", "pods", "log", ""},
+      {"create", "pods", "exec", "faultline"},
+      {"update", "pods", "", "faultline"},
       {"update", "pods", "", "shop"},
       {"patch", "pods", "", "shop"},
       {"create", "pods", "exec", "shop"},
@@ -109,6 +115,11 @@ TEST_F(InstalledBase, CanIAllowsWhatTheDrillsNeed) {
       {"watch", "endpointslices.discovery.k8s.io", "", "shop"},
       {"create", "events", "", "shop"},
       {"list", "events", "", "shop"},
+      // Vantage pods (http probe from:): made, read, followed and deleted in faultline.
+      {"create", "pods", "", "faultline"},
+      {"get", "pods", "", "faultline"},
+      {"delete", "pods", "", "faultline"},
+      {"get", "pods", "log", "faultline"},
   };
   for (const char* verb : {"get", "create", "update", "delete"})
     for (const char* resource : {"configmaps", "leases.coordination.k8s.io"})

@@ -40,3 +40,29 @@ TEST(Rollback, EveryRequestIsCappedByTheTimeLeftAndEachRoundIsPersisted) {
 
 }  // namespace
 }  // namespace faultline::chaos
+
+namespace faultline::chaos {
+namespace {
+
+// A pod the run created (a vantage probe pod) is deleted at once, without
+// grace; one already gone counts as reverted.
+TEST(Rollback, DeletesThePodsTheRunCreated) {
+  auto fake = std::make_shared<faultline::testing::FakeTransport>();
+  fake->on("DELETE", "/api/v1/namespaces/faultline/pods/vp-a", 200, R"({"kind":"Pod"})");
+  fake->on("DELETE", "/api/v1/namespaces/faultline/pods/vp-b", 404,
+           R"({"kind":"Status","code":404,"reason":"NotFound"})");
+  kube::Client client = testing::fake_client(fake);
+  std::vector<JournalEntry> entries = {
+      {1, "create", "pod", "faultline", "vp-a", "", "applied", "", 0, -1},
+      {2, "create", "pod", "faultline", "vp-b", "", "intended", "", 0, -1}};
+  auto outcome = rollback_entries(client, "run-1", entries, [] { return 1.0; }, 10s, 2, {});
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_EQ(entries[0].state, "reverted");
+  EXPECT_EQ(entries[1].state, "reverted");
+  ASSERT_EQ(fake->count("DELETE", "/api/v1/namespaces/faultline/pods/vp-a"), 1u);
+  for (const auto& r : fake->sent())
+    EXPECT_NE(r.body.find("\"gracePeriodSeconds\":0"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace faultline::chaos

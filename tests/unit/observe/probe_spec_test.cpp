@@ -51,9 +51,11 @@ TEST(ProbeSpec, ParsesEveryKind) {
 }
 
 TEST(ProbeSpec, RejectsUnknownFieldsWithTheirLocation) {
-  EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, retries: 3 } }"),
-            "exp.yaml:1:51: unknown field \"retries\" in http probe (expected one of: url, rate, "
-            "timeout, method, expect_status, body_contains, keepalive, insecure_skip_tls_verify)");
+  EXPECT_EQ(
+      error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, retries: 3 } }"),
+      "exp.yaml:1:51: unknown field \"retries\" in http probe (expected one of: url, rate, "
+      "timeout, method, expect_status, body_contains, keepalive, insecure_skip_tls_verify, from, "
+      "vantage_pods)");
 }
 
 TEST(ProbeSpec, RejectsBadRatesDurationsAndUrls) {
@@ -91,6 +93,63 @@ TEST(ProbeSpec, SplitsHostAndPort) {
   EXPECT_FALSE(split_host_port("host:0"));
   EXPECT_FALSE(split_host_port("host:99999"));
   EXPECT_FALSE(split_host_port(":80"));
+}
+
+// from: probes from one pod per zone (issue 13).
+TEST(ProbeSpec, FromTakesAListOfZonesOrEveryZone) {
+  auto probes = parse(R"yaml(
+- name: web
+  http:
+    url: http://10.96.0.10/healthz
+    rate: 20/s
+    from: [zone-a, zone-b]
+    vantage_pods:
+      image: registry.local/faultline:0.1.0
+      node_selector: { pool: probes }
+      tolerations: [{ key: dedicated, operator: Equal, value: probes, effect: NoSchedule }]
+- { name: all, http: { url: "http://x/", rate: 5/s, from: every-zone } }
+- { name: here, http: { url: "http://x/", rate: 5/s } }
+)yaml");
+  const auto& web = std::get<HttpProbeSpec>(probes[0].spec);
+  ASSERT_TRUE(web.from);
+  EXPECT_FALSE(web.from->every_zone);
+  EXPECT_EQ(web.from->zones, (std::vector<std::string>{"zone-a", "zone-b"}));
+  EXPECT_EQ(web.from->where[1].line, 6);
+  EXPECT_EQ(web.from->where[1].column, 20);
+  EXPECT_EQ(web.from->image, "registry.local/faultline:0.1.0");
+  EXPECT_EQ(web.from->node_selector.at("pool"), "probes");
+  ASSERT_EQ(web.from->tolerations.size(), 1u);
+  EXPECT_EQ(web.from->tolerations[0].at("effect"), "NoSchedule");
+  const auto& all = std::get<HttpProbeSpec>(probes[1].spec);
+  ASSERT_TRUE(all.from);
+  EXPECT_TRUE(all.from->every_zone);
+  EXPECT_FALSE(std::get<HttpProbeSpec>(probes[2].spec).from);
+}
+
+TEST(ProbeSpec, FromRejectsWhatTheVantagePodsCannotDo) {
+  EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, from: some-zones } }"),
+            "exp.yaml:1:57: http probe from: expected every-zone or a list of zones");
+  EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, from: [] } }"),
+            "exp.yaml:1:57: http probe from: expected at least one zone");
+  EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, from: [z1, z1] } }"),
+            "exp.yaml:1:62: http probe from: zone \"z1\" is listed twice");
+  EXPECT_EQ(
+      error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, method: HEAD, from: [z] } }"),
+      "exp.yaml:1:59: http probe: method is not supported with from (the vantage pods send "
+      "GET)");
+  EXPECT_EQ(error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, vantage_pods: {} } }"),
+            "exp.yaml:1:65: http probe: vantage_pods needs from");
+  EXPECT_EQ(
+      error_of("- { name: a, http: { url: 'http://x/', rate: 2000/s, from: [z] } }"),
+      "exp.yaml:1:46: http probe rate: at most 1000/s with from (what faultline probe sends)");
+  EXPECT_EQ(
+      error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, timeout: 50ms, from: [z] } }"),
+      "exp.yaml:1:60: http probe timeout: from 100ms to 60s with from (what faultline probe "
+      "takes)");
+  EXPECT_EQ(
+      error_of("- { name: a, http: { url: 'http://x/', rate: 1/s, from: [z], vantage_pods: { "
+               "tolerations: [{ key: k, operator: In }] } } }"),
+      "exp.yaml:1:112: http probe vantage_pods tolerations: operator must be Exists or Equal");
 }
 
 }  // namespace

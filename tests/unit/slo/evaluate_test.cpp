@@ -562,3 +562,34 @@ TEST(PercentText, RoundsDown) {
 
 }  // namespace
 }  // namespace faultline::slo
+
+namespace faultline::slo {
+namespace {
+
+// A probe with from: (issue 13) is judged per vantage; a vantage in a zone
+// the run faulted is expected to go dark: shown, not judged.
+TEST(VantageSlo, AVantageInAFaultedZoneIsShownNotJudgedTheOthersAre) {
+  TimelineSnapshot snap;
+  snap.requests["web@zone-a"] = timetable(0, 10, [](double t) { return t >= 5; });
+  snap.requests["web@zone-b"] = timetable(0, 10, [](double t) { return t >= 9; });
+  EvalWindow w = window(0, 10);
+  w.faulted_zones = {"zone-a"};
+  SloSpec a = availability(0.99);
+  a.probe = "web@zone-a";
+  auto ra = evaluate(a, snap, w);
+  EXPECT_TRUE(ra.passed);
+  EXPECT_THAT(ra.detail,
+              HasSubstr("not judged: the vantage's own zone zone-a was faulted (outside"));
+  EXPECT_EQ(ra.measured_text, "50%");
+  EXPECT_EQ(ra.name, "availability(web@zone-a)");
+  SloSpec b = availability(0.99);
+  b.probe = "web@zone-b";
+  auto rb = evaluate(b, snap, w);
+  EXPECT_FALSE(rb.passed) << rb.detail;
+  EXPECT_THAT(rb.detail, ::testing::Not(HasSubstr("not judged")));
+  // Before any fault (the steady state) the same vantage is judged.
+  EXPECT_FALSE(evaluate(a, snap, window(0, 10)).passed);
+}
+
+}  // namespace
+}  // namespace faultline::slo

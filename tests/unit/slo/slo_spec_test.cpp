@@ -124,6 +124,20 @@ TEST(LinkProbes, AnUnknownOrWrongProbeIsAnErrorAtTheSloLine) {
             "prometheus");
 }
 
+// A faulted zone's vantage goes dark by design: a stop condition on a probe
+// with from: would abort every zone outage, so it is refused (exit 2).
+TEST(LinkProbes, AStopConditionOnAProbeWithVantagesIsRefused) {
+  auto p = probes("- { name: web, http: { url: 'http://x/', rate: 1/s, from: every-zone } }");
+  auto aborts = parse_aborts(yaml("- { availability: { probe: web, below: 90%, window: 10s } }"));
+  std::vector<SloSpec> slos;
+  EXPECT_EQ(error_of([&] { link_probes(slos, aborts, p, {}); }),
+            "exp.yaml:1:3: availability abort condition: probe \"web\" runs from vantage pods "
+            "(from:); stop conditions on it are not supported");
+  auto ok = parse_slos(yaml("- { availability: { probe: web, min: 99% } }"));
+  std::vector<AbortSpec> none;
+  EXPECT_EQ(error_of([&] { link_probes(ok, none, p, {}); }), "no error");
+}
+
 TEST(LinkProbes, AddsTheKubernetesProbesTheSlosNeed) {
   // DESIGN.md's example: replacement and ready_endpoints without a pods probe.
   auto p = probes(
