@@ -22,6 +22,7 @@
 #include "tests/e2e/cluster_env.h"
 #include "tests/e2e/experiments/experiment_env.h"
 #include "tests/e2e/manifests/manifests_env.h"
+#include "tests/test_paths.h"
 
 namespace faultline::testing {
 namespace {
@@ -174,7 +175,7 @@ TEST_F(Vantages, ZoneOutageFromEveryZoneShowsTheDarkZoneLostAndTheOthersWithinSl
   ASSERT_EQ(run(chromium + "--dump-dom file://" + html + " 2>/dev/null", &dom), 0);
   for (const char* zone : {"zone-a", "zone-b", "zone-c"})
     EXPECT_NE(dom.find(std::string("web from ") + zone), std::string::npos) << zone;
-  fs::path kept = fs::path(FAULTLINE_ARTIFACT_DIR) / "vantage-outage";
+  fs::path kept = fs::path(faultline::test_paths::artifact_dir()) / "vantage-outage";
   fs::create_directories(kept);
   fs::copy(out_dir, kept, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   std::cout << "[ measured ] report and screenshot kept in " << kept << "\n";
