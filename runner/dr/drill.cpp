@@ -95,7 +95,6 @@ int Drill::journal_intent(const std::string& action, const std::string& kind, co
   e.context = cluster(cluster_name).context;
   e.ns = ns;
   e.name = name;
-  e.note = "cluster=" + (cluster_name.empty() ? std::string("(run's own)") : cluster_name);
   return journal_->intend({e}).front();
 }
 
@@ -210,7 +209,7 @@ json Drill::disaster(const json& options) {
     const int id = journal_intent("delete", "namespace", "", ns, "");
     made_.push_back({"source-namespace", "", ns, "", id});
     delete_namespace(home_.client, ns, Clock::now() + std::chrono::minutes(2));
-    journal_done(id, "applied", "deleted by the drill's disaster; restored at rollback");
+    journal_done(id, "applied");  // "delete namespace": restored in place at rollback
     if (label.empty()) label = "namespace " + ns + " deleted";
   }
   event("disaster: " + (label.empty() ? std::string("declared by the script") : label));
@@ -352,8 +351,13 @@ json Drill::restore(const json& options, std::stop_token stop) {
   }
   lock.lock();
   const double t_done = options_.clock();
-  event("restore " + request.name + " " + s.describe());
-  if (ready["ready"].get<bool>()) event("restored workloads Ready in " + into);
+  const int expected_warnings = s.warnings - counted_warnings;
+  event("restore " + request.name + " " + s.describe() +
+        (expected_warnings > 0 ? " (" + std::to_string(expected_warnings) +
+                                     " expected on a fresh namespace, not counted)"
+                               : ""));
+  if (ready["ready"].get<bool>())
+    event("restored workloads Ready in " + into + (elsewhere ? " (" + where_text + ")" : ""));
 
   json mismatches = json::array();
   const auto source = prints_.find(backup + "/" + from);
