@@ -124,7 +124,7 @@ RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
         std::any_of(stored.entries.begin(), stored.entries.end(),
                     [](const JournalEntry& e) { return is_drill_entry(e) && pending_undo(e); });
     if (drill_pending && drill_undo) {
-      drill_left = drill_undo(stored.entries, deadline, stop);
+      drill_left = drill_undo(stored.entries, stored.meta, deadline, stop);
     } else if (drill_pending) {
       drill_left.push_back("journal " + stored.name +
                            ": a restore drill's entries are left (no cluster access to undo them)");

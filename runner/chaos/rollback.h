@@ -23,10 +23,12 @@ struct RollbackOutcome {
 // Undoes a journal's restore-drill entries (is_drill_entry), newest first,
 // one after another (a restore still running must be gone before its
 // namespace is deleted), each in the cluster it names; updates their states
-// in place and returns what is left. runner/dr provides it (dr::drill_undo):
-// chaos does not know Velero.
-using DrillUndo = std::function<std::vector<std::string>(
-    std::vector<JournalEntry>& entries, std::chrono::seconds deadline, std::stop_token stop)>;
+// in place and returns what is left. `meta` is the journal's (started_at:
+// nothing older than the run is the drill's to delete). runner/dr provides
+// it (dr::drill_undo): chaos does not know Velero.
+using DrillUndo =
+    std::function<std::vector<std::string>(std::vector<JournalEntry>& entries, const json& meta,
+                                           std::chrono::seconds deadline, std::stop_token stop)>;
 
 // Undoes entries (newest first), updating their states in place; each
 // request is capped by the time left, and after_round runs after every round

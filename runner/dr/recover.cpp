@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "runner/chaos/lock.h"
 #include "runner/common/error.h"
 #include "runner/common/log.h"
 #include "runner/dr/namespaces.h"
@@ -21,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kPoll{250};
+constexpr std::chrono::seconds kClockSlack{std::chrono::minutes(5)};
 
 bool pending(const JournalEntry& e) {
   return chaos::is_drill_entry(e) &&
@@ -57,9 +59,12 @@ class Undoer {
   Undoer(kube::Client home, RecoverTargets targets)
       : home_(std::move(home)), targets_(std::move(targets)) {}
 
-  std::vector<std::string> run(std::vector<JournalEntry>& entries, std::chrono::seconds deadline,
-                               std::stop_token stop) {
+  std::vector<std::string> run(std::vector<JournalEntry>& entries, const json& meta,
+                               std::chrono::seconds deadline, std::stop_token stop) {
     const auto until = Clock::now() + deadline;
+    started_ = meta.is_object() && meta.contains("started_at") && meta["started_at"].is_string()
+                   ? chaos::parse_rfc3339(meta["started_at"].get<std::string>())
+                   : std::nullopt;
     std::vector<std::string> left;
     for (size_t i = entries.size(); i-- > 0;) {
       JournalEntry& e = entries[i];
@@ -114,12 +119,29 @@ class Undoer {
     kube::Client& client = client_for(e.cluster, e.context);
     if (e.kind == "velero.io/restore") return undo_restore(client, e, until);
     if (e.kind == "namespace" && e.action == "create") {
+      if (auto older = older_than_the_run(client, e.name)) return older;
       if (!delete_namespace(client, e.name, until)) return "namespace still terminating";
       return std::nullopt;
     }
     if (e.kind == "namespace") return put_back_source(client, e, all, until);
     if (e.kind == "velero.io/backup") return undo_backup(client, e, all, until);
     return "unknown restore-drill entry (" + e.action + " " + e.kind + ")";
+  }
+
+  // The drill restored into a namespace that did not exist: one created
+  // before its run started (kClockSlack for the runner's and the API
+  // server's clocks) is someone else's, reached through a wrong context
+  // (--context-for naming the source cluster, say). Never deleted.
+  std::optional<std::string> older_than_the_run(kube::Client& client, const std::string& ns) {
+    const auto found = get_or_none(client, kube::resources::kNamespaces, "", ns);
+    if (!found) return std::nullopt;
+    const std::string created = (*found)["metadata"].value("creationTimestamp", "");
+    const auto at = chaos::parse_rfc3339(created);
+    if (!started_)
+      return "the journal has no start time to tell the drill's namespace from another";
+    if (at && *at >= *started_ - kClockSlack.count()) return std::nullopt;
+    return "namespace created " + created +
+           ", before the drill started: not the drill's (a wrong --context-for?); left alone";
   }
 
   // A restore still running keeps creating objects in its namespace: it
@@ -199,14 +221,16 @@ class Undoer {
   kube::Client home_;
   RecoverTargets targets_;
   std::map<std::string, kube::Client> clients_;
+  std::optional<double> started_;  // the run's start (seconds since the epoch)
 };
 
 }  // namespace
 
 chaos::DrillUndo drill_undo(kube::Client home, RecoverTargets targets) {
   auto undoer = std::make_shared<Undoer>(std::move(home), std::move(targets));
-  return [undoer](std::vector<JournalEntry>& entries, std::chrono::seconds deadline,
-                  std::stop_token stop) { return undoer->run(entries, deadline, stop); };
+  return
+      [undoer](std::vector<JournalEntry>& entries, const json& meta, std::chrono::seconds deadline,
+               std::stop_token stop) { return undoer->run(entries, meta, deadline, stop); };
 }
 
 std::pair<std::string, std::string> parse_context_for(const std::string& arg) {

@@ -8,7 +8,10 @@
 //
 // Per entry, newest first, one at a time:
 //   create velero.io/restore  let it finish (bounded), then delete it
-//   create namespace          delete it (a namespace the drill restored into)
+//   create namespace          delete it (a namespace the drill restored into),
+//                             unless it is older than the run (journal meta
+//                             started_at, 5 min of clock slack): then it is
+//                             someone else's, reached through a wrong context
 //   delete namespace          the disaster deleted the source: restore it in
 //                             place from the drill's Completed backup of it
 //   create velero.io/backup   delete it and its data (DeleteBackupRequest),

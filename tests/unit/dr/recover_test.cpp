@@ -52,8 +52,9 @@ current-context: region-a
     kube::LoadOptions base;
     base.kubeconfig = kubeconfig;
     base.allow_in_cluster = false;
-    return drill_undo(chaos::testing::fake_client(home), {base, std::move(context_for)})(entries,
-                                                                                         5s, {});
+    const nlohmann::json meta = {{"started_at", "2026-12-01T18:00:00Z"}};
+    return drill_undo(chaos::testing::fake_client(home), {base, std::move(context_for)})(
+        entries, meta, 5s, {});
   }
 };
 
@@ -101,6 +102,40 @@ TEST_F(DrillUndo, TheRunsOwnClusterIsRecoversOwnClient) {
   EXPECT_EQ(
       home->count("DELETE", "/apis/velero.io/v1/namespaces/velero/restores/faultline-1234abcd-r2"),
       1u);
+}
+
+// Through a wrong context (--context-for naming the source cluster, say)
+// the restored namespace's name may be a live one: older than the run, it is
+// never deleted.
+TEST_F(DrillUndo, ANamespaceOlderThanTheRunIsLeftAlone) {
+  home->on("GET", "/api/v1/namespaces/shop", 200,
+           R"({"kind":"Namespace","metadata":{"name":"shop",)"
+           R"("creationTimestamp":"2026-11-02T09:00:00Z"}})");
+  JournalEntry ns = restore_in("", "");
+  ns.kind = "namespace";
+  ns.ns = "";
+  ns.name = "shop";
+  std::vector<JournalEntry> entries = {ns};
+  const auto left = undo(entries);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0],
+            "namespace/shop in the run's cluster: create not undone: namespace created "
+            "2026-11-02T09:00:00Z, before the drill started: not the drill's (a wrong "
+            "--context-for?); left alone");
+  EXPECT_EQ(home->count("DELETE", "/api/v1/namespaces/shop"), 0u);
+
+  // One the run made (after its start) goes.
+  home = std::make_shared<FakeTransport>();
+  home->on("GET", "/api/v1/namespaces/shop", 200,
+           R"({"kind":"Namespace","metadata":{"name":"shop",)"
+           R"("creationTimestamp":"2026-12-01T18:00:40Z"}})");
+  home->on("GET", "/api/v1/namespaces/shop", 404,
+           R"({"kind":"Status","code":404,"reason":"NotFound"})");  // then gone
+  home->on("DELETE", "/api/v1/namespaces/shop", 200, R"({"kind":"Namespace"})");
+  entries = {ns};
+  EXPECT_TRUE(undo(entries).empty());
+  EXPECT_EQ(entries[0].state, "reverted");
+  EXPECT_EQ(home->count("DELETE", "/api/v1/namespaces/shop"), 1u);
 }
 
 TEST(ContextFor, ParsesNameEqualsContextAndRefusesTheRest) {
