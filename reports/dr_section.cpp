@@ -1,6 +1,7 @@
 #include "reports/dr_section.h"
 
 #include <sstream>
+#include <vector>
 
 #include "reports/text.h"
 
@@ -17,16 +18,34 @@ std::string restore_line(const json& restore) {
   std::string cluster = restore.value("cluster", "");
   std::string line = restore.value("name", "?") + " of " + restore.value("backup", "?") + " into " +
                      restore.value("namespace", "?") +
-                     (cluster.empty() ? "" : " (cluster " + cluster + ")") + ": ";
+                     (cluster.empty() ? "" : " (cluster '" + cluster + "')") + ": ";
   if (restore.value("ok", false)) return line + "Ready and verified";
   return line + restore.value("reason", "failed");
 }
 
+// Every mismatch, when the reason (which names the first) does not say it all.
 std::string mismatch_text(const json& restore) {
   std::string out;
+  if (restore.value("mismatches", json::array()).size() < 2) return out;
   for (const auto& m : restore.value("mismatches", json::array())) {
     out += (out.empty() ? "" : ", ") + m.value("object", "?") + " " + m.value("what", "?");
   }
+  return out;
+}
+
+std::string backup_line(const json& b) {
+  return b.value("name", "?") + ": " + b.value("reason", "") + " (" +
+         std::to_string(b.value("items", 0)) + " items)";
+}
+
+// What Velero said of a restore, word for word (its status has only
+// counts): errors first.
+std::vector<std::string> velero_messages(const json& restore) {
+  std::vector<std::string> out;
+  for (const auto& m : restore.value("error_messages", json::array()))
+    if (m.is_string()) out.push_back("Velero error: " + m.get<std::string>());
+  for (const auto& m : restore.value("warning_messages", json::array()))
+    if (m.is_string()) out.push_back("Velero warning: " + m.get<std::string>());
   return out;
 }
 
@@ -41,13 +60,18 @@ std::string dr_html(const RunRecord& r) {
     << html(figure(dr, "rto_s")) << "</strong> · RPO <strong>" << html(figure(dr, "rpo_s"))
     << "</strong></p>\n<ul>\n";
   for (const auto& b : dr.value("backups", json::array())) {
-    h << "<li>backup " << html(b.value("name", "?")) << ": " << html(b.value("reason", "")) << " ("
-      << b.value("items", 0) << " items)</li>\n";
+    h << "<li" << (b.value("ok", false) ? "" : " class=\"fail\"") << ">backup "
+      << html(backup_line(b)) << "</li>\n";
   }
   for (const auto& restore : dr.value("restores", json::array())) {
     h << "<li" << (restore.value("ok", false) ? "" : " class=\"fail\"") << ">restore "
       << html(restore_line(restore));
     if (const std::string m = mismatch_text(restore); !m.empty()) h << " — mismatches: " << html(m);
+    if (const auto said = velero_messages(restore); !said.empty()) {
+      h << "\n<ul>";
+      for (const std::string& m : said) h << "<li>" << html(m) << "</li>";
+      h << "</ul>";
+    }
     h << "</li>\n";
   }
   h << "</ul>\n<table><thead><tr><th>t</th><th>event</th></tr></thead><tbody>\n";
@@ -66,11 +90,15 @@ std::string dr_markdown(const RunRecord& r) {
   std::ostringstream md;
   md << "**Restore drill:** RTO " << markdown(figure(dr, "rto_s")) << ", RPO "
      << markdown(figure(dr, "rpo_s")) << "\n\n";
+  for (const auto& b : dr.value("backups", json::array()))
+    md << "- " << (b.value("ok", false) ? "✅" : "❌") << " backup " << markdown(backup_line(b))
+       << "\n";
   for (const auto& restore : dr.value("restores", json::array())) {
     md << "- " << (restore.value("ok", false) ? "✅" : "❌") << " restore "
        << markdown(restore_line(restore));
     if (const std::string m = mismatch_text(restore); !m.empty()) md << " (" << markdown(m) << ")";
     md << "\n";
+    for (const std::string& m : velero_messages(restore)) md << "  - " << markdown(m) << "\n";
   }
   md << "\n| t | event |\n|---|---|\n";
   for (const auto& e : dr.value("timeline", json::array())) {

@@ -10,6 +10,7 @@
 #include "reports/run_record_io.h"
 #include "runner/common/error.h"
 #include "runner/common/log.h"
+#include "runner/dr/recover.h"
 #include "runner/experiment/runner.h"
 #include "runner/experiment/signals.h"
 #include "runner/kube/errors.h"
@@ -27,6 +28,8 @@ usage:
   faultline plan     EXPERIMENT.yaml [flags]   predict each SLO's outcome from the cluster as it is (read-only)
                      [--output text|json]
   faultline recover  [flags]                   undo what a dead run left (from the journal)
+                     [--context-for NAME=CONTEXT]  a restore drill's other cluster (spec.dr.clusters
+                     NAME) through this context, not the one its journal recorded (repeatable)
   faultline report   report.json --format html|junit|md|json [-o FILE]
   faultline probe    --url URL --rate 20/s [--timeout 1s] [--duration D] [--zone Z] [--no-keepalive]
                      requests at a fixed rate; one JSON line per request on stdout
@@ -77,6 +80,8 @@ Args parse_args(int argc, char** argv) {
     else if (f == "-n" || is("--namespace")) a.run.kube.namespace_override = value("--namespace");
     else if (is("--scripts")) a.run.scripts_dir = value("--scripts");
     else if (is("--param")) a.run.params.push_back(value("--param"));
+    else if (is("--context-for"))
+      a.run.context_for.insert(dr::parse_context_for(value("--context-for")));
     else if (is("--output-dir")) a.run.output_dir = value("--output-dir");
     else if (is("--state-namespace")) a.run.state_namespace = value("--state-namespace");
     else if (is("--pushgateway")) a.run.pushgateway = value("--pushgateway");
@@ -145,6 +150,10 @@ int main(int argc, char** argv) {
       std::cout << "faultline " << FAULTLINE_VERSION << "\n";
       return 0;
     }
+    if (!a.run.context_for.empty() && a.command != "recover")
+      throw InputError(
+          "--context-for: only for faultline recover (a run takes its contexts from "
+          "spec.dr.clusters)");
     if (a.command == "run") {
       a.run.experiment_file = one_file(a);
       if (a.dry_run) return experiment::plan(a.run.experiment_file, a.run);

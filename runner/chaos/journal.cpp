@@ -20,6 +20,10 @@ void to_json(json& j, const JournalEntry& e) {
            {"note", e.note},
            {"t_applied", e.t_applied},
            {"t_reverted", e.t_reverted}};
+  // Only a drill's entries name a cluster: the node and pod entries of a
+  // 10k-pod drain stay as small as before.
+  if (!e.cluster.empty()) j["cluster"] = e.cluster;
+  if (!e.context.empty()) j["context"] = e.context;
 }
 
 void from_json(const json& j, JournalEntry& e) {
@@ -33,6 +37,8 @@ void from_json(const json& j, JournalEntry& e) {
   e.note = j.value("note", "");
   e.t_applied = j.value("t_applied", -1.0);
   e.t_reverted = j.value("t_reverted", -1.0);
+  e.cluster = j.value("cluster", "");
+  e.context = j.value("context", "");
 }
 
 Journal::Journal(kube::Client client, std::string state_namespace, std::string run_id, json meta)

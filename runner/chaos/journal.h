@@ -49,7 +49,19 @@ struct JournalEntry {
   std::string note;       // why skipped/failed, what was found
   double t_applied = -1;  // seconds since run start
   double t_reverted = -1;
+  // Where the mutation was made, for entries of a restore drill (runner/dr):
+  // the cluster's name in spec.dr.clusters ("" = the run's own) and the
+  // kubeconfig context that reached it, so that `faultline recover` can
+  // reach it too (--context-for NAME=CONTEXT when the context differs).
+  std::string cluster{};
+  std::string context{};
 };
+
+// An entry a restore drill made (a velero.io object, a namespace): undone by
+// runner/dr in the cluster it names, never by chaos's rollback_entries.
+inline bool is_drill_entry(const JournalEntry& e) {
+  return e.kind == "namespace" || e.kind.rfind("velero.io/", 0) == 0;
+}
 
 void to_json(json& j, const JournalEntry& e);
 void from_json(const json& j, JournalEntry& e);

@@ -1,5 +1,6 @@
 #include "runner/chaos/rollback.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -17,7 +18,10 @@ using json = nlohmann::json;
 
 namespace {
 
-bool needs_undo(const JournalEntry& e) { return e.state == "intended" || e.state == "applied" || e.state == "failed"; }
+bool pending_undo(const JournalEntry& e) {
+  return e.state == "intended" || e.state == "applied" || e.state == "failed";
+}
+bool needs_undo(const JournalEntry& e) { return pending_undo(e) && !is_drill_entry(e); }
 
 // One undo attempt. Returns the new state.
 std::string undo(kube::Client& client, const std::string& run_id, const JournalEntry& e) {
@@ -64,7 +68,8 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
   while (!pending.empty()) {
     // Every request ends by the deadline: one undo's retries cannot carry
     // the rollback past the Job's grace period (and into its SIGKILL).
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
     if (left <= std::chrono::milliseconds(0)) break;
     const auto& config = client.config();
     kube::Client bounded = client.urgent(std::min(config.request_timeout, left),
@@ -114,7 +119,7 @@ using RunFilter = std::function<bool(const std::string& run)>;
 
 RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
                        const RunFilter& wanted, std::chrono::seconds deadline, size_t concurrency,
-                       std::stop_token stop = {}) {
+                       std::stop_token stop, const DrillUndo& drill_undo) {
   RecoveryReport report;
   auto zero = [] { return 0.0; };
   for (auto& stored : Journal::list(client, state_namespace)) {
@@ -125,8 +130,24 @@ RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
     }
     ++report.journals_found;
     log::info("recover: rolling back journal " + stored.name + " of run " + stored.run_id);
+    // A restore drill's entries first (what it restored may sit on the
+    // nodes the run also faulted), then the nodes.
+    std::vector<std::string> drill_left;
+    const bool drill_pending =
+        std::any_of(stored.entries.begin(), stored.entries.end(),
+                    [](const JournalEntry& e) { return is_drill_entry(e) && pending_undo(e); });
+    if (drill_pending && drill_undo) {
+      drill_left = drill_undo(stored.entries, stored.meta, deadline, stop);
+    } else if (drill_pending) {
+      drill_left.push_back("journal " + stored.name +
+                           ": a restore drill's entries are left (no cluster access to undo them)");
+    }
     auto outcome =
         rollback_entries(client, stored.run_id, stored.entries, zero, deadline, concurrency, stop);
+    if (!drill_left.empty()) {
+      outcome.complete = false;
+      outcome.remaining.insert(outcome.remaining.begin(), drill_left.begin(), drill_left.end());
+    }
     if (outcome.complete) {
       Journal::remove(client, state_namespace, stored);
       ++report.journals_cleared;
@@ -150,10 +171,11 @@ RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
       if (!wanted(run)) continue;
       try {
         auto change = std::string(key) == kCordonedAnnotation ? uncordon_node(client, name, run)
-                                                               : untaint_node(client, name, run);
+                                                              : untaint_node(client, name, run);
         if (change == NodeChange::Applied) ++report.nodes_swept;
       } catch (const std::exception& e) {
-        report.remaining.push_back("node/" + name + ": " + key + "=" + run + " not undone: " + e.what());
+        report.remaining.push_back("node/" + name + ": " + key + "=" + run +
+                                   " not undone: " + e.what());
       }
     }
   }
@@ -163,27 +185,27 @@ RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
 
 RecoveryReport recover_all(kube::Client& client, const std::string& state_namespace,
                            const std::string& skip_run, std::chrono::seconds deadline,
-                           size_t concurrency, std::stop_token stop) {
+                           size_t concurrency, std::stop_token stop, const DrillUndo& drill_undo) {
   RunFilter wanted = [&](const std::string& run) { return !run.empty() && run != skip_run; };
-  return recover(client, state_namespace, wanted, deadline, concurrency, stop);
+  return recover(client, state_namespace, wanted, deadline, concurrency, stop, drill_undo);
 }
 
 RecoveryReport recover_run(kube::Client& client, const std::string& state_namespace,
                            const std::string& run_id, std::chrono::seconds deadline,
-                           size_t concurrency) {
+                           size_t concurrency, const DrillUndo& drill_undo) {
   RunFilter wanted = [&](const std::string& run) { return !run.empty() && run == run_id; };
-  return recover(client, state_namespace, wanted, deadline, concurrency);
+  return recover(client, state_namespace, wanted, deadline, concurrency, {}, drill_undo);
 }
 
 RecoveryReport recover_journaled(kube::Client& client, const std::string& state_namespace,
                                  const std::string& skip_run, std::chrono::seconds deadline,
-                                 size_t concurrency) {
+                                 size_t concurrency, const DrillUndo& drill_undo) {
   std::set<std::string> runs;
   for (const auto& stored : Journal::list(client, state_namespace))
     if (!stored.run_id.empty() && stored.run_id != skip_run) runs.insert(stored.run_id);
   if (runs.empty()) return {};
   RunFilter wanted = [&](const std::string& run) { return runs.count(run) > 0; };
-  return recover(client, state_namespace, wanted, deadline, concurrency);
+  return recover(client, state_namespace, wanted, deadline, concurrency, {}, drill_undo);
 }
 
 }  // namespace faultline::chaos

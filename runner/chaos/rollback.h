@@ -20,9 +20,20 @@ struct RollbackOutcome {
   std::vector<std::string> remaining;  // "node/zone-a-1: cordon not undone: <error>"
 };
 
+// Undoes a journal's restore-drill entries (is_drill_entry), newest first,
+// one after another (a restore still running must be gone before its
+// namespace is deleted), each in the cluster it names; updates their states
+// in place and returns what is left. `meta` is the journal's (started_at:
+// nothing older than the run is the drill's to delete). runner/dr provides
+// it (dr::drill_undo): chaos does not know Velero.
+using DrillUndo =
+    std::function<std::vector<std::string>(std::vector<JournalEntry>& entries, const json& meta,
+                                           std::chrono::seconds deadline, std::stop_token stop)>;
+
 // Undoes entries (newest first), updating their states in place; each
 // request is capped by the time left, and after_round runs after every round
-// (to persist the journal). Failed
+// (to persist the journal). A restore drill's entries are left as they are
+// (their owner undoes them: DrillUndo). Failed
 // undos are retried with backoff until `deadline` has passed or `stop` is
 // requested (`faultline recover` on SIGTERM: what is left stays journaled).
 RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id,
@@ -42,17 +53,19 @@ struct RecoveryReport {
 
 // Rolls back every journal in state_namespace except skip_run's, then sweeps
 // nodes still annotated by a run other than skip_run. Call it only while
-// holding the drill lock.
+// holding the drill lock. Without `drill_undo`, a journal with restore-drill
+// entries left to undo stays (reported as remaining).
 RecoveryReport recover_all(kube::Client& client, const std::string& state_namespace,
                            const std::string& skip_run, std::chrono::seconds deadline,
-                           size_t concurrency, std::stop_token stop = {});
+                           size_t concurrency, std::stop_token stop = {},
+                           const DrillUndo& drill_undo = {});
 
 // What one run left, and nothing else: its journals in state_namespace and
 // the nodes annotated with its run id. Used when we took the lock over from
 // that run's holder: other runs' marks are not the stale holder's to give up.
 RecoveryReport recover_run(kube::Client& client, const std::string& state_namespace,
                            const std::string& run_id, std::chrono::seconds deadline,
-                           size_t concurrency);
+                           size_t concurrency, const DrillUndo& drill_undo = {});
 
 // Every run with a journal in state_namespace but skip_run: its journal and
 // the nodes annotated with its id. What the next `run` undoes before it
@@ -60,6 +73,6 @@ RecoveryReport recover_run(kube::Client& client, const std::string& state_namesp
 // recover` (an operator's decision).
 RecoveryReport recover_journaled(kube::Client& client, const std::string& state_namespace,
                                  const std::string& skip_run, std::chrono::seconds deadline,
-                                 size_t concurrency);
+                                 size_t concurrency, const DrillUndo& drill_undo = {});
 
 }  // namespace faultline::chaos

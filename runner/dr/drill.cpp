@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "runner/common/log.h"
+#include "runner/dr/namespaces.h"
 #include "runner/dr/options.h"
 #include "runner/dr/results.h"
 
@@ -21,30 +22,6 @@ constexpr milliseconds kPoll{250};
 // How long a Backup made in one cluster may take to appear in another
 // through Velero's backup sync (--backup-sync-period, 1m by default).
 constexpr milliseconds kSyncWithin{std::chrono::minutes(3)};
-
-bool namespace_exists(kube::Client& client, const std::string& ns) {
-  try {
-    client.get(res::kNamespaces, "", ns);
-    return true;
-  } catch (const ApiError& e) {
-    if (e.kind() == ApiError::Kind::NotFound) return false;
-    throw;
-  }
-}
-
-// Deletes a namespace and waits until it is gone; false if still there.
-bool delete_namespace(kube::Client& client, const std::string& ns, Clock::time_point until) {
-  try {
-    client.remove(res::kNamespaces, "", ns);
-  } catch (const ApiError& e) {
-    if (e.kind() != ApiError::Kind::NotFound) throw;
-  }
-  while (Clock::now() < until) {
-    if (!namespace_exists(client, ns)) return true;
-    std::this_thread::sleep_for(kPoll);
-  }
-  return !namespace_exists(client, ns);
-}
 
 std::string backup_name_of(const json& value) {
   if (value.is_string()) return value.get<std::string>();
@@ -106,15 +83,18 @@ void Drill::event(const std::string& text) {
   log::info("dr: " + text);
 }
 
-int Drill::journal_intent(const std::string& kind, const std::string& ns, const std::string& name,
-                          const std::string& cluster_name) {
+int Drill::journal_intent(const std::string& action, const std::string& kind, const std::string& ns,
+                          const std::string& name, const std::string& cluster_name) {
   if (journal_ == nullptr) return -1;
   chaos::JournalEntry e;
-  e.action = "create";
+  e.action = action;
   e.kind = kind;
+  // Where it is made, so that `faultline recover` (another process, maybe
+  // another machine) reaches the same cluster: dr::drill_undo.
+  e.cluster = cluster_name == home_.name ? "" : cluster_name;
+  e.context = cluster(cluster_name).context;
   e.ns = ns;
   e.name = name;
-  e.note = "cluster=" + (cluster_name.empty() ? std::string("(run's own)") : cluster_name);
   return journal_->intend({e}).front();
 }
 
@@ -158,7 +138,8 @@ json Drill::backup(const json& options, std::stop_token stop) {
   request.namespaces = namespaces;
   request.excluded_resources = exclude;
   request.run_id = options_.run_id;
-  const int id = journal_intent("velero.io/backup", options_.velero_namespace, request.name, "");
+  const int id =
+      journal_intent("create", "velero.io/backup", options_.velero_namespace, request.name, "");
   Velero v(home_.client, options_.velero_namespace);
   v.create_backup(request);
   made_.push_back({"backup", "", request.name, request.name, id});
@@ -224,10 +205,11 @@ json Drill::disaster(const json& options) {
   }
   rpo_s_ = newest >= 0 ? std::max(0.0, disaster_epoch_ - newest) : -1;
   if (!ns.empty()) {
-    const int id = journal_intent("namespace", "", ns, "");
+    // "delete": what the disaster did; undone by restoring it in place.
+    const int id = journal_intent("delete", "namespace", "", ns, "");
     made_.push_back({"source-namespace", "", ns, "", id});
     delete_namespace(home_.client, ns, Clock::now() + std::chrono::minutes(2));
-    journal_done(id, "applied", "deleted by the drill's disaster; restored at rollback");
+    journal_done(id, "applied");  // "delete namespace": restored in place at rollback
     if (label.empty()) label = "namespace " + ns + " deleted";
   }
   event("disaster: " + (label.empty() ? std::string("declared by the script") : label));
@@ -331,10 +313,10 @@ json Drill::restore(const json& options, std::stop_token stop) {
   request.resource_modifiers = modifiers;
   request.excluded_resources = exclude;
   request.run_id = options_.run_id;
-  const int ns_id = journal_intent("namespace", "", into, where);
+  const int ns_id = journal_intent("create", "namespace", "", into, where);
   made_.push_back({"namespace", where, into, backup, ns_id});
   const int r_id =
-      journal_intent("velero.io/restore", options_.velero_namespace, request.name, where);
+      journal_intent("create", "velero.io/restore", options_.velero_namespace, request.name, where);
   v.create_restore(request);
   made_.push_back({"restore", where, request.name, backup, r_id});
   journal_done(ns_id, "applied");
@@ -369,8 +351,13 @@ json Drill::restore(const json& options, std::stop_token stop) {
   }
   lock.lock();
   const double t_done = options_.clock();
-  event("restore " + request.name + " " + s.describe());
-  if (ready["ready"].get<bool>()) event("restored workloads Ready in " + into);
+  const int expected_warnings = s.warnings - counted_warnings;
+  event("restore " + request.name + " " + s.describe() +
+        (expected_warnings > 0 ? " (" + std::to_string(expected_warnings) +
+                                     " expected on a fresh namespace, not counted)"
+                               : ""));
+  if (ready["ready"].get<bool>())
+    event("restored workloads Ready in " + into + (elsewhere ? " (" + where_text + ")" : ""));
 
   json mismatches = json::array();
   const auto source = prints_.find(backup + "/" + from);

@@ -34,6 +34,7 @@ using json = nlohmann::json;
 struct Cluster {
   std::string name;
   kube::Client client;
+  std::string context{};  // the kubeconfig context that reached it (journaled for recover)
 };
 
 // A script asked for something the drill cannot do (unknown option, a
@@ -92,8 +93,8 @@ class Drill {
   Cluster& cluster(const std::string& name);
   Velero velero(const std::string& cluster_name);
   void event(const std::string& text);
-  int journal_intent(const std::string& kind, const std::string& ns, const std::string& name,
-                     const std::string& cluster);
+  int journal_intent(const std::string& action, const std::string& kind, const std::string& ns,
+                     const std::string& name, const std::string& cluster);
   void journal_done(int id, const std::string& state, const std::string& note = "");
   std::string next_name(const char* kind);
   json wait_workloads_ready(kube::Client& client, const std::string& ns,

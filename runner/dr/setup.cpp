@@ -12,7 +12,7 @@ std::vector<Cluster> connect_clusters(const DrSpec& spec, const kube::LoadOption
     options.namespace_override.clear();
     options.allow_in_cluster = false;  // another cluster is never the one we run in
     try {
-      out.push_back({c.name, kube::Client(kube::load_config(options))});
+      out.push_back({c.name, kube::Client(kube::load_config(options)), c.context});
     } catch (const InputError& e) {
       throw InputError(c.where.at("spec.dr.clusters." + c.name + ".context: " + e.what()));
     }
@@ -24,7 +24,7 @@ void check_before_touching(kube::Client& home, const std::vector<Cluster>& clust
                            const DrSpec& spec) {
   DrillOptions options;
   options.velero_namespace = spec.velero_namespace;
-  Drill probe(Cluster{"", home}, clusters, nullptr, options);
+  Drill probe(Cluster{"", home, ""}, clusters, nullptr, options);
   probe.preflight();
   for (const DrSpec::BackupRef& b : spec.backups) {
     try {

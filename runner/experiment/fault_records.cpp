@@ -33,6 +33,9 @@ std::vector<reports::FaultRecord> fault_records(const std::vector<chaos::Journal
     f.id = e.id;
     f.action = e.action + "_" + e.kind;
     f.target = e.kind + "/" + (e.ns.empty() ? "" : e.ns + "/") + e.name;
+    // A restore drill's object in another cluster: say which, or a restored
+    // copy reads like the source ("namespace/shop").
+    if (!e.cluster.empty()) f.target += " in cluster '" + e.cluster + "'";
     f.applied = std::max(0.0, e.t_applied);
     if (e.t_reverted >= 0) f.rolled_back = e.t_reverted;
     f.status = std::string(reports::to_string(fault_status(e)));

@@ -23,6 +23,7 @@
 #include "runner/chaos/rollback.h"
 #include "runner/common/error.h"
 #include "runner/common/log.h"
+#include "runner/dr/recover.h"
 #include "runner/dr/setup.h"
 #include "runner/experiment/events.h"
 #include "runner/experiment/fault_records.h"
@@ -288,7 +289,8 @@ int run(const RunOptions& o) {
     // run journaled or annotated is rolled back.
     auto take_over = [&](const chaos::StaleHolder& stale) {
       auto ns = stale.state_namespace.empty() ? o.state_namespace : stale.state_namespace;
-      auto report = chaos::recover_run(client, ns, stale.run_id, std::chrono::seconds(120), 32);
+      auto report = chaos::recover_run(client, ns, stale.run_id, std::chrono::seconds(120), 32,
+                                       dr::drill_undo(client, {o.kube, {}}));
       if (!report.complete())
         throw std::runtime_error("the previous drill's rollback is incomplete: " +
                                  report.remaining.front() + " (run `faultline recover`)");
@@ -297,8 +299,9 @@ int run(const RunOptions& o) {
     // A journal without a live lock (its runner was SIGKILLed and the lease
     // deleted or expired) is undone before we touch anything: none of those
     // runs is live, the lock being cluster-wide.
-    auto report = chaos::recover_journaled(client, o.state_namespace, rec.run_id,
-                                           std::chrono::seconds(120), 32);
+    auto report =
+        chaos::recover_journaled(client, o.state_namespace, rec.run_id, std::chrono::seconds(120),
+                                 32, dr::drill_undo(client, {o.kube, {}}));
     if (!report.complete())
       throw std::runtime_error("the previous drill's rollback is incomplete: " +
                                report.remaining.front() + " (run `faultline recover`)");
@@ -333,7 +336,7 @@ int run(const RunOptions& o) {
     dopts.velero_namespace = e.dr->velero_namespace;
     dopts.clock = [&run] { return run.now(); };
     dopts.disaster_namespaces = e.guards.namespaces;  // the guards bound the disaster too
-    drill.emplace(dr::Cluster{"", client}, dr_clusters, &journal, dopts);
+    drill.emplace(dr::Cluster{"", client, o.kube.context}, dr_clusters, &journal, dopts);
   }
   chaos.on_fault([&](const std::string& label) {
     run.add_marker("fault", label);
@@ -654,8 +657,11 @@ int recover(const CommonOptions& options) {
   try {
     chaos::ensure_namespace(client, chaos::kLockNamespace);
     lock.acquire([](const chaos::StaleHolder&) {}, stop.get_token());
+    // A restore drill's entries in the clusters they name (their contexts
+    // from this kubeconfig, or --context-for).
     r = chaos::recover_all(client, options.state_namespace, "", std::chrono::seconds(120), 32,
-                           stop.get_token());
+                           stop.get_token(),
+                           dr::drill_undo(client, {options.kube, options.context_for}));
   } catch (const chaos::LockHeldError& e) {
     std::cerr << "faultline recover: " << e.what() << "\n";
     return stop.stop_requested() ? kAborted : kClusterError;

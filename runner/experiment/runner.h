@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct CommonOptions {
   std::string scripts_dir;  // "" → next to the experiment, then ./lua-scripts
   std::string state_namespace = "faultline";
   std::vector<std::string> params;  // key=value overrides
+  // recover: the kubeconfig context of a restore drill's other cluster, by
+  // its spec.dr.clusters name, when not the one its journal recorded.
+  std::map<std::string, std::string> context_for;
 };
 
 struct RunOptions : CommonOptions {

@@ -8,19 +8,13 @@
 # usage: check-clean.sh --state DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-state=
-while (($#)); do
-  case $1 in
-    --state) state=$2; shift 2 ;;
-    *) echo "check-clean.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+parse_state_arg check-clean.sh "$@"
 [[ -n $state ]] || { echo "check-clean.sh: --state DIR is required" >&2; exit 2; }
 # The one spelling of the path that names everything of this cluster (the
 # kernel reports mounts by physical path).
 state=$(realpath -m "$state")
-# shellcheck source=lib.sh
-source "$here/lib.sh"
 # shellcheck source=realnodes.sh
 source "$here/realnodes.sh"
 

@@ -1,5 +1,26 @@
-# Shared by up.sh, down.sh and zone.sh. Every process we start is recorded as
-# "<role> <pid>" in $state/pids so down.sh stops exactly those.
+# Shared by up.sh, down.sh and zone.sh (and check-clean.sh, velero/*.sh).
+# Every process we start is recorded as "<role> <pid>" in $state/pids so
+# down.sh stops exactly those.
+
+# parse_state_arg <script name> "$@": the arguments of a script whose only
+# option is --state DIR; sets $state (as given: the caller checks it).
+# Anything else: one line on stderr, exit 2. (up.sh and down.sh take more
+# options and keep their own loops; up.sh could use this for --state later.)
+parse_state_arg() {
+  local name=$1
+  shift
+  state=
+  while (($#)); do
+    case $1 in
+      --state)
+        (($# >= 2)) || { echo "$name: --state needs a directory" >&2; exit 2; }
+        state=$2
+        shift 2
+        ;;
+      *) echo "$name: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

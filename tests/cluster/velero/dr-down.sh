@@ -4,13 +4,9 @@
 # usage: velero/dr-down.sh --state DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-state=
-while (($#)); do
-  case $1 in
-    --state) state=$2; shift 2 ;;
-    *) echo "velero/dr-down.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+parse_state_arg velero/dr-down.sh "$@"
 [[ -n $state && -d $state ]] || { echo "velero/dr-down.sh: nothing at '$state'"; exit 0; }
 state=$(realpath -m "$state")
 for r in a b; do

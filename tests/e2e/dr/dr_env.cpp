@@ -1,6 +1,8 @@
 #include "tests/e2e/dr/dr_env.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -111,6 +113,23 @@ void expect_regions_clean(const std::vector<std::string>& namespaces) {
     }
     EXPECT_EQ(left, "") << "Velero objects left in region " << r;
   }
+}
+
+int spawn(const std::string& command, const std::string& log_file) {
+  const std::string line = "exec " + command + " >" + log_file + " 2>&1";
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+int reap(int pid) {
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace faultline::testing

@@ -22,5 +22,11 @@ void deploy_app(const std::string& ns, const std::string& secret_value);
 // No namespace of `namespaces`, no Backup or Restore made by faultline, in
 // either region (gtest expectations; waits up to 30 s for Velero's sync).
 void expect_regions_clean(const std::vector<std::string>& namespaces);
+// `command` (a shell command line) as a child process whose pid is the
+// command's own (exec), its output to `log_file`; the caller signals and
+// reaps it (reap).
+int spawn(const std::string& command, const std::string& log_file);
+// waitpid: the exit code, or 128 + the signal that killed it.
+int reap(int pid);
 
 }  // namespace faultline::testing

@@ -2,7 +2,10 @@
 // bucket: the restore drills of issue 15, failures included.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <sstream>
+#include <thread>
 
 #include "runner/dr/drill.h"
 #include "tests/e2e/cluster_env.h"
@@ -18,8 +21,8 @@ using faultline::testing::region_client;
 
 struct DrDrill : ::testing::Test {
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
-  Drill drill{Cluster{"", region_client("a")},
-              {Cluster{"region-b", region_client("b")}},
+  Drill drill{Cluster{"", region_client("a"), ""},
+              {Cluster{"region-b", region_client("b"), ""}},
               nullptr,
               options()};
   DrillOptions options() {
@@ -138,6 +141,63 @@ data:
   const std::string everything = r.dump() + drill.record().dump();
   EXPECT_EQ(everything.find(value), std::string::npos);
   EXPECT_EQ(everything.find("ZG8tbm90LXByaW50LW1lLTdmM2E="), std::string::npos);  // base64 of it
+}
+
+// dr.latest_backup against a real Velero Schedule. Velero backs a Schedule
+// up when it is due at a reconcile, and reconciles on a spec change (or
+// once a minute): "@every 1s" and two spec changes make two backups, a
+// second apart; the drill must pick the newer by its schedule-name label. A
+// schedule with no backup is one line.
+TEST_F(DrDrill, LatestBackupPicksTheNewestCompletedBackupOfARealSchedule) {
+  using std::chrono::steady_clock;
+  app("dr-schedule");
+  kubectl_in("a", "apply", R"(apiVersion: velero.io/v1
+kind: Schedule
+metadata: { name: faultline-e2e-schedule, namespace: velero }
+spec:
+  schedule: "@every 1s"
+  template: { includedNamespaces: [dr-schedule], snapshotVolumes: false, ttl: 1h0m0s }
+)");
+  auto completed = [] {
+    std::istringstream names(kubectl_in(
+        "a",
+        "get backups.velero.io -n velero -l velero.io/schedule-name=faultline-e2e-schedule -o "
+        "'jsonpath={.items[?(@.status.phase==\"Completed\")].metadata.name}'"));
+    std::vector<std::string> out;
+    for (std::string n; names >> n;) out.push_back(n);
+    std::sort(out.begin(), out.end());  // <schedule>-<UTC time to the second>
+    return out;
+  };
+  std::vector<std::string> made;
+  for (const char* ttl : {"1h0m1s", "1h0m2s"}) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // due again, a new name
+    kubectl_in("a", std::string("patch schedules.velero.io faultline-e2e-schedule -n velero ") +
+                        "--type merge -p '{\"spec\":{\"template\":{\"ttl\":\"" + ttl + "\"}}}'");
+    const auto until = steady_clock::now() + std::chrono::seconds(60);
+    const size_t want = made.size() + 1;
+    while ((made = completed()).size() < want && steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  kubectl_in("a", "delete schedules.velero.io faultline-e2e-schedule -n velero");
+  made = completed();  // and one the minute's reconcile may have added
+  ASSERT_GE(made.size(), 2u) << "the Schedule did not make two Completed backups within 60 s each";
+
+  const json b = drill.latest_backup({{"schedule", "faultline-e2e-schedule"}});
+  EXPECT_EQ(b["name"], made.back()) << b.dump();
+  EXPECT_TRUE(b["ok"]);
+  EXPECT_GT(b["completed"].get<double>(), 0);
+  try {
+    drill.latest_backup({{"schedule", "faultline-e2e-none"}});
+    ADD_FAILURE() << "no error for a schedule without backups";
+  } catch (const DrError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "dr.latest_backup: schedule 'faultline-e2e-none' has no Completed backup");
+  }
+  // Not the drill's to remove (it did not make them): the test's.
+  for (const std::string& name : made) {
+    EXPECT_TRUE(Velero(region_client("a")).delete_backup(name, std::chrono::seconds(60)));
+    kubectl_in("b", "delete backups.velero.io " + name + " -n velero --ignore-not-found");
+  }
 }
 
 }  // namespace

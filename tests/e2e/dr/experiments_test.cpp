@@ -3,8 +3,10 @@
 // region-a; and the refusals before anything is touched.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/e2e/cluster_env.h"
 #include "tests/e2e/dr/dr_env.h"
@@ -89,6 +91,52 @@ TEST_F(DrExperiments, RegionFailover_RestoresInRegionBAndCleansUp) {
   EXPECT_EQ(kubectl_in("b", "get namespace shop --ignore-not-found -o name"), "");
   EXPECT_EQ(kubectl_in("a", "get nodes -o jsonpath={.items[*].spec.taints}"), "");
   expect_regions_clean({});
+}
+
+// The runner SIGKILLed while its restore in region-b runs: the journal in
+// region-a names region-b (cluster dr-region, context region-b), and
+// `faultline recover` undoes the restore, the restored namespace and the
+// backup there; a context it cannot use leaves everything journaled.
+TEST_F(DrExperiments, RegionFailoverKilledMidRestore_RecoverCleansBothRegions) {
+  const std::string log = dr_state_dir() + "/killed-run.log";
+  const int pid = spawn(faultline_binary() + " run " + source_dir() +
+                            "/experiments/region-failover.yaml --kubeconfig " + dr_kubeconfig() +
+                            " --context region-a --no-progress --scripts " + source_dir() +
+                            "/lua-scripts --output-dir " + out,
+                        log);
+  std::string restores;
+  for (int i = 0; i < 1800 && restores.empty(); ++i) {
+    restores = kubectl_in("b", "get restores.velero.io -n velero -o name");
+    if (restores.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(pid, SIGKILL);
+  ASSERT_EQ(reap(pid), 128 + SIGKILL);
+  ASSERT_NE(restores, "") << "no restore in region-b: "
+                          << std::string(std::istreambuf_iterator<char>(std::ifstream(log).rdbuf()),
+                                         {});
+  const std::string journal = kubectl_in("a",
+                                         "get configmaps -n faultline -l faultline.io/journal=true "
+                                         "-o jsonpath={.items[*].data.entries}");
+  EXPECT_NE(journal.find(R"("cluster":"dr-region","context":"region-b")"), std::string::npos)
+      << journal;
+  const std::string recover =
+      faultline_binary() + " recover --kubeconfig " + dr_kubeconfig() + " --context region-a";
+
+  std::string output;
+  EXPECT_EQ(run(recover + " --context-for dr-region=region-x", &output), 5) << output;
+  EXPECT_NE(output.find("cannot reach cluster 'dr-region' through context 'region-x'"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("(pass --context-for dr-region=CONTEXT)"), std::string::npos) << output;
+  EXPECT_NE(kubectl_in("a", "get configmaps -n faultline -l faultline.io/journal=true -o name"),
+            "");
+
+  EXPECT_EQ(run(recover, &output), 0) << output;
+  EXPECT_NE(output.find("recover: 1 journal(s) found, 1 rolled back and cleared"),
+            std::string::npos)
+      << output;
+  expect_untouched();  // no journal, lease, Backup, Restore or restored shop in either region
+  EXPECT_EQ(kubectl_in("a", "get nodes -o jsonpath={.items[*].spec.taints}"), "");
 }
 
 TEST_F(DrExperiments, ContextMissing_ExitTwoOneLineNothingTouched) {

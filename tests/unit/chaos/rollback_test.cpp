@@ -38,6 +38,41 @@ TEST(Rollback, EveryRequestIsCappedByTheTimeLeftAndEachRoundIsPersisted) {
   for (const auto& r : fake->sent()) EXPECT_LE(r.timeout, 2000ms);
 }
 
+// A restore drill's entries are runner/dr's to undo (in the cluster each
+// names): rollback_entries sends nothing for them and leaves their state, so
+// a journal kept for `faultline recover` still holds them.
+TEST(Rollback, ARestoreDrillsEntriesAreLeftToTheirOwner) {
+  auto fake = std::make_shared<FakeTransport>();
+  kube::ClientConfig c;
+  c.server = "https://127.0.0.1:1";
+  kube::Client client(c, fake);
+  std::vector<JournalEntry> entries(2);
+  entries[0] = {1, "create", "velero.io/backup", "velero", "b1", "", "applied", "", 0, -1};
+  entries[1] = {2, "create", "namespace", "", "shop", "", "failed", "", 0, -1};
+  entries[1].cluster = "dr-region";
+  entries[1].context = "region-b";
+
+  auto outcome = rollback_entries(
+      client, "run-1", entries, [] { return 0.0; }, 2s, 1);
+
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_TRUE(fake->sent().empty());
+  EXPECT_EQ(entries[0].state, "applied");
+  EXPECT_EQ(entries[1].state, "failed");
+}
+
+TEST(Journal, AnEntryKeepsItsClusterAndContextAndANodeEntryStaysAsSmall) {
+  JournalEntry e{3, "create", "namespace", "", "shop", "", "applied", "", 1, -1};
+  e.cluster = "dr-region";
+  e.context = "region-b";
+  json j = e;
+  EXPECT_EQ(j.value("cluster", ""), "dr-region");
+  EXPECT_EQ(j.get<JournalEntry>().context, "region-b");
+  json node = JournalEntry{1, "cordon", "node", "", "n1", "", "applied", "", 0, -1};
+  EXPECT_FALSE(node.contains("cluster"));
+  EXPECT_FALSE(node.contains("context"));
+}
+
 }  // namespace
 }  // namespace faultline::chaos
 

@@ -12,8 +12,8 @@ using faultline::testing::FakeTransport;
 struct DrillFixture : ::testing::Test {
   std::shared_ptr<FakeTransport> home = std::make_shared<FakeTransport>();
   std::shared_ptr<FakeTransport> other = std::make_shared<FakeTransport>();
-  Drill drill{Cluster{"", chaos::testing::fake_client(home)},
-              {Cluster{"dr-region", chaos::testing::fake_client(other)}},
+  Drill drill{Cluster{"", chaos::testing::fake_client(home), ""},
+              {Cluster{"dr-region", chaos::testing::fake_client(other), ""}},
               nullptr,
               {}};
 

@@ -48,5 +48,18 @@ TEST(FaultRecords, ASecondCordonByThisRunIsSaidToBeThisRuns) {
             "already cordoned before the run: left as it was");  // truly the operator's
 }
 
+TEST(FaultRecords, ARestoreDrillsObjectInAnotherClusterNamesTheCluster) {
+  auto restored = entry(8, "create", "namespace", "shop", "reverted", 33.7);
+  restored.cluster = "dr-region";
+  restored.context = "region-b";
+  auto faults =
+      fault_records({entry(1, "create", "velero.io/backup", "b1", "reverted", 2.2), restored});
+  ASSERT_EQ(faults.size(), 2u);
+  EXPECT_EQ(faults[0].target, "velero.io/backup/b1");
+  EXPECT_EQ(faults[1].target, "namespace/shop in cluster 'dr-region'");
+  EXPECT_EQ(faults[1].action, "create_namespace");
+  EXPECT_EQ(faults[1].error, "");  // where it is, is not an error
+}
+
 }  // namespace
 }  // namespace faultline::experiment

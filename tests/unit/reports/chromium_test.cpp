@@ -115,6 +115,42 @@ TEST(Chromium, ReportLoadsCleanlyAndTheScreenshotShowsIt) {
   EXPECT_GT(image.size(), 100u * 1024) << png;
 }
 
+// The restore drill's section as a browser shows it: loads cleanly, the
+// failed restore marked, Velero's own words as text. The screenshot is kept
+// under artifacts/restore-drill/ to be looked at.
+TEST(Chromium, RestoreDrillSectionRendersAndTheScreenshotShowsIt) {
+  testing::TempDir scratch;
+  std::string html = write_artifact(testing::restore_drill_run(), "restore-drill");
+  BrowserRun dom = chromium(html, "--dump-dom", scratch);
+  ASSERT_FALSE(dom.command.timed_out);
+  EXPECT_TRUE(dom.console.empty()) << join(dom.console);
+  const std::string& page = dom.command.out;
+  const auto section = page.find("<section id=\"restore-drill\">");
+  ASSERT_NE(section, std::string::npos) << page;
+  const std::string drill = page.substr(section, page.find("</section>", section) - section);
+  EXPECT_NE(drill.find("RTO <strong>32.9s</strong> · RPO <strong>2.2s</strong>"), std::string::npos)
+      << drill;
+  EXPECT_NE(drill.find("<li>Velero warning: shop: could not restore, ConfigMap:kube-root-ca.crt "
+                       "already exists."),
+            std::string::npos)
+      << drill;
+  EXPECT_NE(drill.find("<li class=\"fail\">restore faultline-c3c64c68-r3 of faultline-c3c64c68-b1 "
+                       "into shop-copy: data check failed: Secret/db data differs (and 1 more) — "
+                       "mismatches: Secret/db data differs, ConfigMap/settings missing"),
+            std::string::npos)
+      << drill;
+  EXPECT_NE(drill.find("restored workloads Ready in shop (cluster 'dr-region')"), std::string::npos)
+      << drill;
+
+  std::string png = testing::artifact_dir() + "/restore-drill/report.png";
+  std::filesystem::remove(png);
+  BrowserRun shot = chromium(html, "--screenshot=" + png, scratch);
+  EXPECT_EQ(shot.command.exit_code, 0) << shot.command.err;
+  EXPECT_TRUE(shot.page_requests.empty()) << join(shot.page_requests);
+  ASSERT_TRUE(std::filesystem::exists(png)) << shot.command.err;
+  EXPECT_GT(testing::read_file(png).size(), 100u * 1024) << png;
+}
+
 TEST(Chromium, DomShowsHostileStringsAsText) {
   testing::TempDir scratch;
   std::string html = write_artifact(testing::hostile_run(), "hostile-run");

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "reports/render.h"
@@ -78,6 +79,33 @@ TEST(Markdown, HostileStringsAreEscaped) {
       if (line[i] == '|' && (i == 0 || line[i - 1] != '\\')) ++unescaped;
     }
     EXPECT_EQ(unescaped, 5u) << line;
+  }
+}
+
+TEST(Markdown, RestoreDrillListsBackupsRestoresVelerosOwnWordsAndTheTimeline) {
+  std::string md = render(testing::restore_drill_run(), Format::Markdown);
+  auto l = lines(md);
+  auto at = std::find(l.begin(), l.end(), "**Restore drill:** RTO 32.9s, RPO 2.2s");
+  ASSERT_NE(at, l.end()) << md;
+  const std::vector<std::string> want = {
+      "**Restore drill:** RTO 32.9s, RPO 2.2s",
+      "",
+      "- ✅ backup faultline-c3c64c68-b1: Completed (29 items)",
+      "- ✅ restore faultline-c3c64c68-r2 of faultline-c3c64c68-b1 into shop (cluster "
+      "'dr-region'): Ready and verified",
+      "  - Velero warning: shop: could not restore, ConfigMap:kube-root-ca.crt already exists. "
+      "Warning: the in-cluster version is different than the backed-up version",
+      "- ❌ restore faultline-c3c64c68-r3 of faultline-c3c64c68-b1 into shop-copy: data check "
+      "failed: Secret/db data differs (and 1 more) (Secret/db data differs, ConfigMap/settings "
+      "missing)",
+      "",
+      "| t | event |",
+      "|---|---|",
+      "| 2.2s | backup faultline-c3c64c68-b1 started |",
+  };
+  for (size_t i = 0; i < want.size(); ++i, ++at) {
+    ASSERT_NE(at, l.end());
+    EXPECT_EQ(*at, want[i]) << "line " << i;
   }
 }
 

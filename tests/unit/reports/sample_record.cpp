@@ -288,4 +288,38 @@ RunRecord hostile_run() {
   return r;
 }
 
+RunRecord restore_drill_run() {
+  RunRecord r = zone_outage_run(Outcome::Failed);
+  r.experiment = "shop-region-failover";
+  r.dr = nlohmann::json::parse(R"json({
+    "backups": [ { "name": "faultline-c3c64c68-b1", "ok": true, "phase": "Completed",
+                   "reason": "Completed", "items": 29, "started": 1796148737.0,
+                   "completed": 1796148738.0, "warnings": 0, "errors": 0 } ],
+    "disaster_t": 3.6, "rpo_s": 2.17, "rto_s": 32.9,
+    "restores": [
+      { "name": "faultline-c3c64c68-r2", "backup": "faultline-c3c64c68-b1",
+        "cluster": "dr-region", "namespace": "shop", "from_namespace": "shop",
+        "ok": true, "reason": "", "phase": "Completed", "warnings": 1, "errors": 0,
+        "mismatches": [], "error_messages": [],
+        "warning_messages": [ "shop: could not restore, ConfigMap:kube-root-ca.crt already exists. Warning: the in-cluster version is different than the backed-up version" ] },
+      { "name": "faultline-c3c64c68-r3", "backup": "faultline-c3c64c68-b1",
+        "cluster": "", "namespace": "shop-copy", "from_namespace": "shop",
+        "ok": false, "reason": "data check failed: Secret/db data differs (and 1 more)",
+        "phase": "Completed", "warnings": 0, "errors": 0,
+        "mismatches": [ { "object": "Secret/db", "what": "data differs" },
+                        { "object": "ConfigMap/settings", "what": "missing" } ],
+        "error_messages": [], "warning_messages": [] } ],
+    "timeline": [
+      { "t": 2.2, "event": "backup faultline-c3c64c68-b1 started" },
+      { "t": 3.0, "event": "backup faultline-c3c64c68-b1 Completed" },
+      { "t": 3.6, "event": "disaster: every zone of the source region failed" },
+      { "t": 33.7, "event": "restore faultline-c3c64c68-r2 of faultline-c3c64c68-b1 into shop (cluster 'dr-region') started" },
+      { "t": 36.5, "event": "restore faultline-c3c64c68-r2 Completed: 1 warning (1 expected on a fresh namespace, not counted)"
+},
+      { "t": 36.5, "event": "restored workloads Ready in shop (cluster 'dr-region')" },
+      { "t": 48.3, "event": "drill cleaned up" } ]
+})json");
+  return r;
+}
+
 }  // namespace faultline::reports::testing

@@ -27,6 +27,12 @@ RunRecord zone_outage_run(Outcome outcome = Outcome::Passed, int day = 0);
 // quotes, control characters and invalid UTF-8.
 RunRecord hostile_run();
 
+// A region failover (the shape of a real run of
+// experiments/region-failover.yaml on the two-region fixture): a backup, the
+// disaster, a restore in cluster dr-region with Velero's usual warning on a
+// fresh namespace, and a second restore whose data check failed.
+RunRecord restore_drill_run();
+
 // What hostile_run() puts in its experiment name and a pod name.
 inline constexpr const char* kHostileExperiment = "zone<script>alert('x')</script>-outage";
 inline constexpr const char* kHostilePod = "pod/shop/\"><img src=x onerror=alert(1)>";
