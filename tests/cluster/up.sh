@@ -10,6 +10,8 @@
 # (tolerating the taint) land there. 0 gives a kwok-only cluster. Real nodes
 # need root (network namespace, cgroups, mounts).
 #
+# Sizes: --nodes-per-zone 334 (1,002 kwok nodes) was Ready in 155 s on 2 shared
+# cores (issue 14); 100 (300 nodes) in 49 s.
 # usage: up.sh [--state DIR] [--zones zone-a,zone-b,zone-c] [--nodes-per-zone 3]
 #              [--real-nodes-per-zone 0]
 set -euo pipefail
