@@ -76,7 +76,8 @@ void Chaos::leave_zone(const std::string& zone) {
   faulted_zones_.erase(zone);
 }
 
-json Chaos::node_mutation(const std::string& action, const std::vector<std::string>& nodes, bool undo) {
+json Chaos::node_mutation(const std::string& action, const std::vector<std::string>& nodes,
+                          bool undo) {
   check_stop();
   const auto& run = options_.run_id;
   if (undo) {
@@ -94,7 +95,8 @@ json Chaos::node_mutation(const std::string& action, const std::vector<std::stri
       std::lock_guard lock(mutex_);
       for (const auto& e : mine) touched_nodes_.erase(e.name);
     }
-    if (!outcome.complete) throw std::runtime_error("undo incomplete: " + outcome.remaining.front());
+    if (!outcome.complete)
+      throw std::runtime_error("undo incomplete: " + outcome.remaining.front());
     return {{"nodes", mine.size()}};
   }
   auto in_flight = journal_.mutating();
@@ -106,7 +108,7 @@ json Chaos::node_mutation(const std::string& action, const std::vector<std::stri
   std::vector<NodeChange> changes(nodes.size(), NodeChange::Gone);
   auto errors = parallel_for_each<size_t>(idx, options_.concurrency, [&](const size_t& i) {
     changes[i] = action == "cordon" ? chaos::cordon_node(client_, nodes[i], run)
-                                 : chaos::taint_node(client_, nodes[i], run);
+                                    : chaos::taint_node(client_, nodes[i], run);
   });
   int applied = 0, already = 0;
   std::string first_error;
@@ -126,7 +128,9 @@ json Chaos::node_mutation(const std::string& action, const std::vector<std::stri
       touched_nodes_.insert(nodes[i]);
     } else {
       journal_.update(ids[i], "skipped",
-                      changes[i] == NodeChange::Gone ? "node gone" : "already " + action + "ed before the run: left as it was");
+                      changes[i] == NodeChange::Gone
+                          ? "node gone"
+                          : "already " + action + "ed before the run: left as it was");
       ++already;
     }
   }
@@ -164,26 +168,31 @@ json Chaos::uncordon_node(const std::string& node) { return node_mutation("cordo
 
 json Chaos::fail_zone(const std::string& zone) {
   auto nodes = zone_node_names(zone);
-  auto collateral = zone_failure_collateral(client_.list(res::kPods, "")["items"],
-                                            std::set<std::string>(nodes.begin(), nodes.end()), options_.guards);
+  auto collateral =
+      zone_failure_collateral(client_.list(res::kPods, "")["items"],
+                              std::set<std::string>(nodes.begin(), nodes.end()), options_.guards);
   if (!collateral.empty() && !options_.guards.allow_collateral) {
     std::string list;
     for (size_t i = 0; i < collateral.size() && i < 5; ++i) list += (i ? ", " : "") + collateral[i];
     if (collateral.size() > 5) list += ", ...";
-    throw GuardError("guard: failing zone " + zone + " would evict " + std::to_string(collateral.size()) +
-                     " pod(s) outside guards.namespaces (" + list +
-                     "); set guards.allow_collateral: true to accept that");
+    throw GuardError("guard: failing zone " + zone + " would evict " +
+                     std::to_string(collateral.size()) + " pod(s) outside guards.namespaces (" +
+                     list + "); set guards.allow_collateral: true to accept that");
   }
   enter_zone(zone, nodes);
   auto result = node_mutation("taint", nodes, false);
   if (!collateral.empty()) {
     result["collateral"] = collateral;
-    for (const auto& p : collateral) log::warn("fail_zone " + zone + ": collateral eviction of " + p);
+    for (const auto& p : collateral)
+      log::warn("fail_zone " + zone + ": collateral eviction of " + p);
   }
   if (on_fault_)
     on_fault_("fail " + zone +
-              (collateral.empty() ? "" : " (" + std::to_string(collateral.size()) + " pod(s) outside guards.namespaces evicted too)"));
-  log::info("failed zone " + zone + " (NoExecute taint " + kFailureTaintKey + "): " + result.dump());
+              (collateral.empty() ? ""
+                                  : " (" + std::to_string(collateral.size()) +
+                                        " pod(s) outside guards.namespaces evicted too)"));
+  log::info("failed zone " + zone + " (NoExecute taint " + kFailureTaintKey +
+            "): " + result.dump());
   return result;
 }
 
@@ -211,217 +220,16 @@ json Chaos::drain_node(const std::string& node, const DrainOptions& options) {
   return drain({node}, options);
 }
 
-namespace {
-
-// What the drain's filter chain and its evictions read of a pod: identity,
-// owner, the mirror annotation, termination, node, phase, emptyDir volumes.
-void project_for_drain(json& pod) {
-  if (!pod.is_object()) return;
-  json meta = json::object(), spec = json::object(), status = json::object();
-  const json& m = pod.value("metadata", json::object());
-  for (const char* k : {"name", "namespace", "uid", "deletionTimestamp", "ownerReferences"})
-    if (m.contains(k)) meta[k] = m[k];
-  const json& ann = m.value("annotations", json::object());
-  if (ann.contains("kubernetes.io/config.mirror"))
-    meta["annotations"] = {{"kubernetes.io/config.mirror", ann["kubernetes.io/config.mirror"]}};
-  const json& sp = pod.value("spec", json::object());
-  if (sp.contains("nodeName")) spec["nodeName"] = sp["nodeName"];
-  json volumes = json::array();
-  for (const auto& v : sp.value("volumes", json::array()))
-    if (v.is_object() && v.contains("emptyDir"))
-      volumes.push_back({{"name", v.value("name", "")}, {"emptyDir", v["emptyDir"]}});
-  if (!volumes.empty()) spec["volumes"] = std::move(volumes);
-  const json& st = pod.value("status", json::object());
-  if (st.contains("phase")) status["phase"] = st["phase"];
-  pod = json{{"metadata", std::move(meta)}, {"spec", std::move(spec)}, {"status", std::move(status)}};
-}
-
-bool uses_emptydir(const json& pod) {
-  for (const auto& v : pod.value("spec", json::object()).value("volumes", json::array()))
-    if (v.contains("emptyDir")) return true;
-  return false;
-}
-
-// The pod we meant (by UID) no longer exists: deleted, or replaced by a new
-// pod under the same name (a StatefulSet's).
-bool pod_gone(kube::Client& client, const std::string& ns, const std::string& name,
-              const std::string& uid) {
-  try {
-    return client.get(res::kPods, ns, name)["metadata"].value("uid", "") != uid;
-  } catch (const kube::ApiError& e) {
-    if (e.kind() == Kind::NotFound) return true;
-    throw;
-  }
-}
-
-}  // namespace
-
-// As kubectl drain does (pkg/drain): the filter chain, then every eligible
-// pod evicted in parallel under one deadline, then one wait for all of them.
-json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& options) {
-  check_stop();
-  std::set<std::string> on(nodes.begin(), nodes.end());
-  // Page by page, keeping only the pods on these nodes and only what the
-  // filters below read: listing every pod of a 10k-pod cluster whole was
-  // most of the runner's memory during a drain (issue 14).
-  std::vector<json> all;
-  kube::ListOptions list;
-  list.project = project_for_drain;
-  client_.list_each(res::kPods, "", list, [&](json& pod) {
-    if (on.count(pod_node(pod))) all.push_back(std::move(pod));
-    return true;
-  });
-  std::vector<json> to_evict;
-  json skipped = json::array();
-  // kubectl drain's filter chain, in its order; each skip keeps its reason.
-  for (const auto& pod : all) {
-    if (!on.count(pod_node(pod))) continue;
-    std::string ns = pod["metadata"].value("namespace", "");
-    std::string phase = pod.value("status", json::object()).value("phase", "");
-    std::string reason;
-    if (pod_terminating(pod))
-      reason = "already terminating";
-    else if (controller_kind(pod) == "DaemonSet")
-      reason = "DaemonSet-managed";
-    else if (pod["metadata"]
-                 .value("annotations", json::object())
-                 .contains("kubernetes.io/config.mirror"))
-      reason = "mirror pod";
-    else if (phase == "Succeeded" || phase == "Failed")
-      reason = "finished (" + phase + ")";
-    else if (!options_.guards.namespace_allowed(ns))
-      reason = "namespace not in guards.namespaces";
-    else if (controller_kind(pod).empty())
-      reason = "not managed by a controller (would be lost)";
-    else if (uses_emptydir(pod) && !options.delete_emptydir_data)
-      reason =
-          "uses emptyDir (its data would be lost; drain option delete_emptydir_data = true evicts "
-          "it)";
-    if (reason.empty()) {
-      to_evict.push_back(pod);
-    } else {
-      skipped.push_back({{"pod", pod_ref(pod)}, {"reason", reason}});
-    }
-  }
-  auto in_flight = journal_.mutating();
-  std::vector<JournalEntry> intents;
-  for (const auto& p : to_evict)
-    intents.push_back({0, "evict", "pod", p["metadata"].value("namespace", ""), p["metadata"].value("name", ""),
-                       p["metadata"].value("uid", ""), "", "", -1, -1});
-  auto ids = journal_.intend(std::move(intents));
-
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.timeout);
-  std::vector<size_t> idx(to_evict.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::vector<char> gone(to_evict.size(), 0);
-  std::atomic<int> refusals{0};
-  // 1. Evict every pod in parallel; a PDB's 429 carries no Retry-After, so
-  // the retry loop lives here (as in kubectl's drain). The UID precondition
-  // keeps a retry from evicting a replacement under the same name.
-  auto errors = parallel_for_each<size_t>(
-      idx, std::max<size_t>(options_.concurrency, 1), [&](const size_t& i) {
-        const auto& pod = to_evict[i];
-        std::string ns = pod["metadata"].value("namespace", ""),
-                    name = pod["metadata"].value("name", "");
-        std::string uid = pod["metadata"].value("uid", "");
-        kube::DeleteOptions del;
-        del.grace_period_seconds = options.grace_seconds;
-        del.precondition_uid = uid;
-        while (true) {
-          check_stop();
-          try {
-            client_.evict(ns, name, del);
-            journal_.update(ids[i], "applied", "", options_.clock());
-            return;
-          } catch (const kube::ApiError& e) {
-            // 404 or a failed UID precondition (409): gone only if the pod is.
-            if ((e.kind() == Kind::NotFound || e.kind() == Kind::Conflict) &&
-                pod_gone(client_, ns, name, uid)) {
-              journal_.update(ids[i], "skipped", "already gone");
-              gone[i] = 1;
-              return;
-            }
-            if (e.kind() == Kind::NotFound)
-              throw std::runtime_error(
-                  "the eviction API answered 404 but the pod is still there: " +
-                  std::string(e.what()));
-            // 409 otherwise: evictions raced on the PDB status; it did not happen.
-            if (e.kind() != Kind::TooManyRequests && e.kind() != Kind::Conflict) throw;
-            ++refusals;
-            if (std::chrono::steady_clock::now() > deadline)
-              throw std::runtime_error(
-                  "eviction still refused by a PodDisruptionBudget at the drain timeout");
-            std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(
-                1000 * std::clamp(e.retry_after_seconds().value_or(1.0), 0.2, 5.0))));
-          }
-        }
-      });
-  // 2. Wait for every evicted pod to be gone, under the same deadline.
-  std::vector<size_t> waiting;
-  for (size_t i = 0; i < to_evict.size(); ++i)
-    if (!errors[i] && !gone[i]) waiting.push_back(i);
-  std::optional<std::string> wait_error;
-  try {
-    while (!waiting.empty()) {
-      check_stop();
-      std::vector<size_t> still;
-      for (size_t i : waiting) {
-        const auto& m = to_evict[i]["metadata"];
-        if (!pod_gone(client_, m.value("namespace", ""), m.value("name", ""), m.value("uid", "")))
-          still.push_back(i);
-        else
-          gone[i] = 1;
-      }
-      waiting = std::move(still);
-      if (waiting.empty() || std::chrono::steady_clock::now() >= deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-  } catch (const AbortedError&) {
-    journal_.persist();
-    throw;
-  }
-  json evicted = json::array(), failed = json::array(), not_gone = json::array();
-  for (size_t i = 0; i < to_evict.size(); ++i) {
-    if (errors[i]) {
-      try {
-        std::rethrow_exception(errors[i]);
-      } catch (const AbortedError&) {
-        journal_.persist();
-        throw;
-      } catch (const std::exception& e) {
-        journal_.update(ids[i], "failed", e.what());
-        failed.push_back({{"pod", pod_ref(to_evict[i])}, {"error", e.what()}});
-      }
-    } else if (gone[i]) {
-      evicted.push_back(pod_ref(to_evict[i]));
-    } else {
-      journal_.update(ids[i], "applied", "evicted, not gone at the drain timeout");
-      not_gone.push_back(pod_ref(to_evict[i]));
-    }
-  }
-  journal_.persist();
-  for (const auto& s : skipped)
-    log::info("drain: skipped " + s["pod"].get<std::string>() + ": " +
-              s["reason"].get<std::string>());
-  for (const auto& p : not_gone)
-    log::warn("drain: " + p.get<std::string>() +
-              " was evicted but is not gone at the drain timeout");
-  return {{"evicted", evicted},
-          {"skipped", skipped},
-          {"failed", failed},
-          {"not_gone", not_gone},
-          {"pdb_refusals", refusals.load()}};
-}
-
-json Chaos::delete_pods(const std::string& action, const std::vector<json>& pods, std::optional<int64_t> grace) {
+json Chaos::delete_pods(const std::string& action, const std::vector<json>& pods,
+                        std::optional<int64_t> grace) {
   check_stop();
   for (const auto& p : pods) options_.guards.check_namespace(p["metadata"].value("namespace", ""));
   auto in_flight = journal_.mutating();
   std::vector<JournalEntry> intents;
   for (const auto& p : pods)
-    intents.push_back({0, action, "pod", p["metadata"].value("namespace", ""), p["metadata"].value("name", ""),
-                       p["metadata"].value("uid", ""), "", "", -1, -1});
+    intents.push_back({0, action, "pod", p["metadata"].value("namespace", ""),
+                       p["metadata"].value("name", ""), p["metadata"].value("uid", ""), "", "", -1,
+                       -1});
   auto ids = journal_.intend(std::move(intents));
   std::vector<size_t> idx(pods.size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
@@ -433,7 +241,8 @@ json Chaos::delete_pods(const std::string& action, const std::vector<json>& pods
     del.grace_period_seconds = grace;
     del.precondition_uid = pods[i]["metadata"].value("uid", "");  // never a same-named replacement
     try {
-      client_.remove(res::kPods, pods[i]["metadata"].value("namespace", ""), pods[i]["metadata"].value("name", ""), del);
+      client_.remove(res::kPods, pods[i]["metadata"].value("namespace", ""),
+                     pods[i]["metadata"].value("name", ""), del);
     } catch (const kube::ApiError& e) {
       if (e.kind() != Kind::NotFound && e.kind() != Kind::Conflict) throw;
       not_ours[i] = 1;
@@ -473,8 +282,9 @@ json Chaos::kill_pods(const KillOptions& o) {
     if (!o.zone.empty() && view_.zone_of_node(pod_node(p)) != o.zone) continue;
     candidates.push_back(p);
   }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const json& a, const json& b) { return a["metadata"]["name"] < b["metadata"]["name"]; });
+  std::sort(candidates.begin(), candidates.end(), [](const json& a, const json& b) {
+    return a["metadata"]["name"] < b["metadata"]["name"];
+  });
   // Which pods die is random, but reproducible from the run id (in the report).
   std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(options_.run_id)));
   std::shuffle(candidates.begin(), candidates.end(), rng);
@@ -505,7 +315,8 @@ json Chaos::kill_pods(const KillOptions& o) {
   return {{"killed", killed}, {"matched", matched}};
 }
 
-json Chaos::violate_pdb(const std::string& ns, const std::string& name, int by, std::optional<int64_t> grace) {
+json Chaos::violate_pdb(const std::string& ns, const std::string& name, int by,
+                        std::optional<int64_t> grace) {
   options_.guards.check_namespace(ns);
   json pdb = client_.get(res::kPodDisruptionBudgets, ns, name);
   std::string selector = selector_to_string(pdb["spec"].value("selector", json::object()));
@@ -531,18 +342,22 @@ json Chaos::violate_pdb(const std::string& ns, const std::string& name, int by, 
   } else if (pdb["spec"].contains("maxUnavailable")) {
     min_available = static_cast<int>(expected) - resolve(pdb["spec"]["maxUnavailable"]);
   } else {
-    throw GuardError("PodDisruptionBudget " + ns + "/" + name + " has neither minAvailable nor maxUnavailable");
+    throw GuardError("PodDisruptionBudget " + ns + "/" + name +
+                     " has neither minAvailable nor maxUnavailable");
   }
   int to_kill = std::max(0, static_cast<int>(healthy.size()) - min_available + by);
   to_kill = std::min<int>(to_kill, static_cast<int>(healthy.size()));
-  std::sort(healthy.begin(), healthy.end(),
-            [](const json& a, const json& b) { return a["metadata"]["name"] < b["metadata"]["name"]; });
+  std::sort(healthy.begin(), healthy.end(), [](const json& a, const json& b) {
+    return a["metadata"]["name"] < b["metadata"]["name"];
+  });
   healthy.resize(static_cast<size_t>(to_kill));
   json killed = delete_pods("delete", healthy, grace);
   if (on_fault_) on_fault_("violate pdb " + name + " by " + std::to_string(by));
   log::info("violate_pdb " + ns + "/" + name + ": minAvailable " + std::to_string(min_available) +
-            ", deleted " + std::to_string(killed.size()) + " of " + std::to_string(expected) + " pods");
-  return {{"killed", killed}, {"min_available", min_available}, {"healthy_before", healthy.size() + 0}};
+            ", deleted " + std::to_string(killed.size()) + " of " + std::to_string(expected) +
+            " pods");
+  return {
+      {"killed", killed}, {"min_available", min_available}, {"healthy_before", healthy.size() + 0}};
 }
 
 RollbackOutcome Chaos::rollback(std::chrono::seconds deadline) {

@@ -52,9 +52,29 @@ Snapshot load_snapshot(kube::Client& client, const std::string& target_ns,
       throw;
     }
   }
+  // Nodes and pods (the whole cluster's) a page at a time, each turned into
+  // the model's compact Node / Pod as it is decoded: the snapshot never
+  // holds the lists whole (issue 14: at 10k pods they were most of the
+  // runner's peak memory). The rest is the target namespace's: small.
+  std::vector<Node> nodes;
+  std::vector<Pod> pods;
+  kube::ListOptions paged;
+  paged.project = [](json&) {};  // a projection: pages are decoded without managedFields
+  client.list_each(
+      res::kNodes, "", paged,
+      [&](json& n) {
+        nodes.push_back(node_from_json(n));
+        return true;
+      },
+      [&] { nodes.clear(); });
+  client.list_each(
+      res::kPods, "", paged,
+      [&](json& p) {
+        pods.push_back(pod_from_json(p));
+        return true;
+      },
+      [&] { pods.clear(); });
   json lists;
-  lists["nodes"] = chaos::items(client.list(res::kNodes, ""));
-  lists["pods"] = chaos::items(client.list(res::kPods, ""));
   lists["pdbs"] = chaos::items(client.list(res::kPodDisruptionBudgets, target_ns));
   lists["replicasets"] = chaos::items(client.list(res::kReplicaSets, target_ns));
   if (!service.empty()) {
@@ -73,6 +93,8 @@ Snapshot load_snapshot(kube::Client& client, const std::string& target_ns,
     volumes_known = false;
   }
   Snapshot s = snapshot_from_json(lists);
+  s.nodes = std::move(nodes);
+  s.pods = std::move(pods);
   s.volumes_known = volumes_known;
   if (!volumes_known)
     s.notes.push_back(

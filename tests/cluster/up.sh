@@ -10,6 +10,8 @@
 # (tolerating the taint) land there. 0 gives a kwok-only cluster. Real nodes
 # need root (network namespace, cgroups, mounts).
 #
+# Sizes: --nodes-per-zone 334 (1,002 kwok nodes) was Ready in 155 s on 2 shared
+# cores (issue 14); 100 (300 nodes) in 49 s.
 # usage: up.sh [--state DIR] [--zones zone-a,zone-b,zone-c] [--nodes-per-zone 3]
 #              [--real-nodes-per-zone 0]
 set -euo pipefail
@@ -60,6 +62,14 @@ if [[ -f "$state/kubeconfig" ]] && alive "$(pid_of kube-apiserver)" &&
   exit 0
 fi
 [[ -f "$state/pids" ]] && "$here/down.sh" --state "$state" --keep-dir >/dev/null 2>&1 || true
+# From here on, any failure (a command under set -e, a signal, not only
+# fail()) stops what this run started: nothing is left running for a
+# cluster that never came up (issue 14; tests/cluster/up-fails-clean.sh).
+trap 'rc=$?; if ((rc != 0)); then "$here/down.sh" --state "$state" --keep-dir >/dev/null 2>&1 || true; fi' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# A test hook: fail on purpose once this step is reached.
+fail_at() { if [[ ${FAULTLINE_UP_FAIL_AT:-} == "$1" ]]; then log "failing at '$1' (FAULTLINE_UP_FAIL_AT)"; false; fi; }
 
 bin=$("$here/build.sh")
 t0=$(date +%s.%N)
@@ -187,6 +197,10 @@ start kube-scheduler "$bin/kube-scheduler" \
 for zone in $(tr ',' ' ' <<<"$zones") rest; do start_kwok "$zone"; done
 
 # --- nodes ---
+fail_at nodes
+# A /24 per node from 10.64.0.0/10 (one octet ran out at 255 nodes): up to
+# 9,472 nodes before 10.101.0.0/16, the first zone's kwok pod range.
+node_pod_cidr() { echo "10.$((64 + $1 / 256)).$(($1 % 256)).0/24"; }
 {
   i=0
   for zone in $(tr ',' ' ' <<<"$zones"); do
@@ -209,8 +223,8 @@ metadata:
     kwok.x-k8s.io/node: fake
     node.alpha.kubernetes.io/ttl: "0"
 spec:
-  podCIDR: 10.244.$i.0/24
-  podCIDRs: [10.244.$i.0/24]
+  podCIDR: $(node_pod_cidr "$i")
+  podCIDRs: [$(node_pod_cidr "$i")]
 status:
   allocatable: { cpu: "8", memory: 32Gi, pods: "110" }
   capacity: { cpu: "8", memory: 32Gi, pods: "110" }
@@ -219,7 +233,10 @@ NODE
   done
 } >"$state/nodes.yaml"
 kubectl_ apply -f "$state/nodes.yaml" >/dev/null || fail "could not create nodes"
-kubectl_ wait --for=condition=Ready nodes --all --timeout=60s >/dev/null || fail "nodes not Ready after 60s"
+# 60 s, plus 1 s per 20 nodes beyond 100 (1,000 kwok nodes heartbeat on 2 cores).
+ready_within=$((60 + (i > 100 ? (i - 100) / 20 : 0)))
+kubectl_ wait --for=condition=Ready nodes --all --timeout="${ready_within}s" >/dev/null ||
+  fail "nodes not Ready after ${ready_within}s"
 # Pods need the namespace's default ServiceAccount, made by the controller-manager.
 for _ in $(seq 1 300); do
   kubectl_ get serviceaccount default -n default >/dev/null 2>&1 && break

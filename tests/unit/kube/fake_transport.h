@@ -2,9 +2,13 @@
 // client's pure logic: pagination, retries, idempotency, error mapping.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -29,6 +33,14 @@ class FakeTransport : public kube::HttpTransport {
     on(method, path, [=](const kube::HttpRequest&) {
       return kube::HttpResponse{status, headers, body, false};
     });
+  }
+
+  using StreamReply = std::function<kube::HttpResponse(
+      const kube::HttpRequest&, const std::function<void(std::string_view)>&, std::stop_token)>;
+  // Streams (watches) on "GET path", in order; the last one repeats.
+  void on_stream(const std::string& path, StreamReply reply) {
+    std::lock_guard lock(mu_);
+    streams_["GET " + path].push_back(std::move(reply));
   }
 
   std::vector<kube::HttpRequest> sent() const {
@@ -62,15 +74,70 @@ class FakeTransport : public kube::HttpTransport {
     return reply(request);
   }
 
-  kube::HttpResponse stream(const kube::HttpRequest&, const std::function<void(std::string_view)>&,
-                            std::stop_token) override {
-    throw std::logic_error("FakeTransport does not stream; watch tests use TestServer");
+  kube::HttpResponse stream(const kube::HttpRequest& request,
+                            const std::function<void(std::string_view)>& on_data,
+                            std::stop_token stop) override {
+    StreamReply reply;
+    {
+      std::lock_guard lock(mu_);
+      sent_.push_back(request);
+      auto it =
+          streams_.find(request.method + " " + request.path.substr(0, request.path.find('?')));
+      if (it == streams_.end() || it->second.empty())
+        throw std::logic_error("no fake stream for " + request.path +
+                               "; socket-level watch tests use TestServer");
+      reply = it->second.front();
+      if (it->second.size() > 1) it->second.pop_front();
+    }
+    return reply(request, on_data, stop);
   }
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::deque<Reply>> replies_;
+  std::map<std::string, std::deque<StreamReply>> streams_;
   std::vector<kube::HttpRequest> sent_;
+};
+
+// A live watch for FakeTransport::on_stream: what is pushed is sent, in
+// order, until the test ends the stream (cleanly, or cut mid-stream) or the
+// client stops; the next watch request then gets what is pushed after.
+class WatchFeed : public std::enable_shared_from_this<WatchFeed> {
+ public:
+  void push(const std::string& type, const nlohmann::json& object) {
+    std::lock_guard lock(mu_);
+    lines_.push_back(nlohmann::json{{"type", type}, {"object", object}}.dump() + "\n");
+    cv_.notify_all();
+  }
+  // Ends the stream after what was pushed so far.
+  void end(bool cut = false) {
+    std::lock_guard lock(mu_);
+    lines_.push_back(cut ? kCut : kEnd);
+    cv_.notify_all();
+  }
+  FakeTransport::StreamReply reply() {
+    return [self = shared_from_this()](const kube::HttpRequest&,
+                                       const std::function<void(std::string_view)>& on_data,
+                                       std::stop_token stop) {
+      std::unique_lock lock(self->mu_);
+      while (self->cv_.wait(lock, stop, [&] { return !self->lines_.empty(); })) {
+        std::string line = std::move(self->lines_.front());
+        self->lines_.pop_front();
+        if (line == kEnd || line == kCut) return kube::HttpResponse{200, {}, "", line == kCut};
+        lock.unlock();
+        on_data(line);
+        lock.lock();
+      }
+      return kube::HttpResponse{200, {}, "", false};
+    };
+  }
+
+ private:
+  static constexpr const char* kEnd = "\x01end";
+  static constexpr const char* kCut = "\x01cut";
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<std::string> lines_;
 };
 
 }  // namespace faultline::testing
