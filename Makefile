@@ -44,13 +44,26 @@ test-fuzz: build-fuzz
 # The whole suite: unit, then e2e (the e2e fixture builds and starts the local
 # control plane, runs every e2e test against it, and stops it; apart from the
 # unit tests so their timing is not disturbed by a busy cluster), then the
-# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then
+# the fuzz targets.
 # The e2e tests and fixtures that use a cluster hold ctest's `cluster` lock and
 # run one at a time; -j2 lets the two lock-free builds (the image, Velero and
 # MinIO) run beside them instead of after them.
-test: build build-asan build-fuzz
+# The ASan+UBSan and fuzz builds (12 min of CPU cold on 2 cores) run beside
+# the e2e label at nice 19: the e2e phase mostly waits on clusters, and at nice
+# 19 a compiler gets only the CPU it leaves (CFS weight 15 against 1024), so
+# the e2e timings are not disturbed. Their output goes to $(BUILD)/sanitizer-builds.log,
+# printed after the e2e tests; the sanitizer tests and fuzzing themselves run
+# afterwards at normal priority.
+test: build
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
-	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e -j2
+	@log=$(BUILD)/sanitizer-builds.log; \
+	nice -n 19 $(MAKE) --no-print-directory build-asan build-fuzz >$$log 2>&1 & builds=$$!; \
+	e2e=0; (cd $(BUILD) && ctest --output-on-failure --no-tests=error -L e2e -j2) || e2e=$$?; \
+	built=0; wait $$builds || built=$$?; \
+	echo "== the ASan+UBSan and fuzz builds, run beside the e2e tests ($$log):"; tail -n 40 $$log; \
+	if [[ $$e2e != 0 ]]; then echo "make test: e2e tests failed (exit $$e2e)" >&2; exit 1; fi; \
+	if [[ $$built != 0 ]]; then echo "make test: the ASan+UBSan or fuzz build failed (exit $$built)" >&2; exit 1; fi
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure --no-tests=error -L unit -j$(JOBS)
 	cd $(FUZZ_BUILD) && ctest --output-on-failure --no-tests=error -L fuzz
