@@ -46,9 +46,9 @@ test-fuzz: build-fuzz
 # unit tests so their timing is not disturbed by a busy cluster), then the
 # unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the fuzz targets.
-# The e2e tests and fixtures that use a cluster hold ctest's `cluster` lock and
-# run one at a time; -j2 lets the two lock-free builds (the image, Velero and
-# MinIO) run beside them instead of after them.
+# The e2e tests of one cluster hold that cluster's ctest lock and run one at a
+# time; under -j2 the tests of two clusters (kwok, real nodes, the DR regions)
+# and the two lock-free builds (the image, Velero and MinIO) run side by side.
 # The ASan+UBSan and fuzz builds (12 min of CPU cold on 2 cores) run beside
 # the e2e label at nice 19: the e2e phase mostly waits on clusters, and at nice
 # 19 a compiler gets only the CPU it leaves (CFS weight 15 against 1024), so
