@@ -10,6 +10,7 @@
 #include "reports/run_record_io.h"
 #include "runner/common/error.h"
 #include "runner/common/log.h"
+#include "runner/common/malloc_arenas.h"
 #include "runner/dr/recover.h"
 #include "runner/experiment/runner.h"
 #include "runner/experiment/signals.h"
@@ -64,27 +65,40 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
   Args a;
-  if (argc < 2) throw InputError("missing command (run, validate, plan, recover, report, version); see --help");
+  if (argc < 2)
+    throw InputError("missing command (run, validate, plan, recover, report, version); see --help");
   a.command = argv[1];
-  if (const char* gw = std::getenv("FAULTLINE_METRICS_PUSHGATEWAY"); gw && *gw) a.run.pushgateway = gw;
+  if (const char* gw = std::getenv("FAULTLINE_METRICS_PUSHGATEWAY"); gw && *gw)
+    a.run.pushgateway = gw;
   for (int i = 2; i < argc; ++i) {
     std::string f = argv[i];
     auto value = [&](const std::string& name) -> std::string {
-      if (auto eq = f.find('='); eq != std::string::npos && f.rfind("--", 0) == 0) return f.substr(eq + 1);
+      if (auto eq = f.find('='); eq != std::string::npos && f.rfind("--", 0) == 0)
+        return f.substr(eq + 1);
       if (i + 1 >= argc) throw InputError(name + ": expected a value");
       return argv[++i];
     };
-    auto is = [&](const char* name) { return f == name || f.rfind(std::string(name) + "=", 0) == 0; };
-    if (is("--kubeconfig")) a.run.kube.kubeconfig = value("--kubeconfig");
-    else if (is("--context")) a.run.kube.context = value("--context");
-    else if (f == "-n" || is("--namespace")) a.run.kube.namespace_override = value("--namespace");
-    else if (is("--scripts")) a.run.scripts_dir = value("--scripts");
-    else if (is("--param")) a.run.params.push_back(value("--param"));
+    auto is = [&](const char* name) {
+      return f == name || f.rfind(std::string(name) + "=", 0) == 0;
+    };
+    if (is("--kubeconfig"))
+      a.run.kube.kubeconfig = value("--kubeconfig");
+    else if (is("--context"))
+      a.run.kube.context = value("--context");
+    else if (f == "-n" || is("--namespace"))
+      a.run.kube.namespace_override = value("--namespace");
+    else if (is("--scripts"))
+      a.run.scripts_dir = value("--scripts");
+    else if (is("--param"))
+      a.run.params.push_back(value("--param"));
     else if (is("--context-for"))
       a.run.context_for.insert(dr::parse_context_for(value("--context-for")));
-    else if (is("--output-dir")) a.run.output_dir = value("--output-dir");
-    else if (is("--state-namespace")) a.run.state_namespace = value("--state-namespace");
-    else if (is("--pushgateway")) a.run.pushgateway = value("--pushgateway");
+    else if (is("--output-dir"))
+      a.run.output_dir = value("--output-dir");
+    else if (is("--state-namespace"))
+      a.run.state_namespace = value("--state-namespace");
+    else if (is("--pushgateway"))
+      a.run.pushgateway = value("--pushgateway");
     else if (is("--metrics-port")) {
       std::string v = value("--metrics-port");
       try {
@@ -94,29 +108,40 @@ Args parse_args(int argc, char** argv) {
       }
       if (a.run.metrics_port <= 0 || a.run.metrics_port > 65535)
         throw InputError("--metrics-port: expected a port number, got \"" + v + "\"");
-    } else if (is("--metrics-bind")) a.run.metrics_bind = value("--metrics-bind");
-    else if (f == "--dry-run") a.dry_run = true;
-    else if (f == "--no-progress") a.run.progress = false;
-    else if (f == "-v" || f == "--verbose") log::set_level(log::Level::Debug);
-    else if (is("--format")) a.format = value("--format");
-    else if (f == "-o" || is("--output")) a.out_file = value("--output");
-    else if (f == "-h" || f == "--help") a.command = "help";
-    else if (!f.empty() && f[0] == '-') throw InputError("unknown flag " + f + " (see faultline --help)");
-    else a.positional.push_back(f);
+    } else if (is("--metrics-bind"))
+      a.run.metrics_bind = value("--metrics-bind");
+    else if (f == "--dry-run")
+      a.dry_run = true;
+    else if (f == "--no-progress")
+      a.run.progress = false;
+    else if (f == "-v" || f == "--verbose")
+      log::set_level(log::Level::Debug);
+    else if (is("--format"))
+      a.format = value("--format");
+    else if (f == "-o" || is("--output"))
+      a.out_file = value("--output");
+    else if (f == "-h" || f == "--help")
+      a.command = "help";
+    else if (!f.empty() && f[0] == '-')
+      throw InputError("unknown flag " + f + " (see faultline --help)");
+    else
+      a.positional.push_back(f);
   }
   return a;
 }
 
 std::string one_file(const Args& a) {
   if (a.positional.size() != 1)
-    throw InputError("faultline " + a.command + ": expected one experiment file, got " + std::to_string(a.positional.size()));
+    throw InputError("faultline " + a.command + ": expected one experiment file, got " +
+                     std::to_string(a.positional.size()));
   return a.positional[0];
 }
 
 int report_command(const Args& a) {
   if (a.positional.size() != 1) throw InputError("faultline report: expected one report.json");
   auto format = reports::parse_format(a.format.empty() ? "html" : a.format);
-  if (!format) throw InputError("--format: expected html, junit, md or json, got \"" + a.format + "\"");
+  if (!format)
+    throw InputError("--format: expected html, junit, md or json, got \"" + a.format + "\"");
   auto record = reports::read_record(a.positional[0]);
   std::string text = reports::render(record, *format);
   if (a.out_file.empty()) {
@@ -131,6 +156,7 @@ int report_command(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  common::limit_malloc_arenas();
   experiment::install_signal_handling();
   try {
     // probe has flags of its own (--url, --rate...), parsed by runner/probe.
@@ -161,10 +187,12 @@ int main(int argc, char** argv) {
     }
     if (a.command == "validate") return experiment::validate(one_file(a), a.run);
     // For plan, --output names the format (text|json), not a file.
-    if (a.command == "plan") return experiment::plan(one_file(a), a.run, a.out_file.empty() ? "text" : a.out_file);
+    if (a.command == "plan")
+      return experiment::plan(one_file(a), a.run, a.out_file.empty() ? "text" : a.out_file);
     if (a.command == "recover") return experiment::recover(a.run);
     if (a.command == "report") return report_command(a);
-    throw InputError("unknown command \"" + a.command + "\" (run, validate, plan, recover, report, version)");
+    throw InputError("unknown command \"" + a.command +
+                     "\" (run, validate, plan, recover, report, version)");
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return experiment::kInvalidInput;

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "runner/observe/zone_counts.h"
+
 namespace faultline::observe {
 
 using Clock = std::chrono::steady_clock;
@@ -35,7 +37,7 @@ struct EndpointsSample {
   double t = 0;
   int ready_total = 0;
   int not_ready_total = 0;
-  std::map<std::string, int> ready_by_zone;  // every zone seen so far, 0 when emptied
+  ZoneCounts ready_by_zone;  // every zone seen so far, 0 when emptied
 };
 
 // The target's pods after a change. Terminating pods count nowhere but in
@@ -44,15 +46,15 @@ struct PodsSample {
   double t = 0;
   int desired = 0;  // spec.replicas of the owning workload (see pods_tracker.h)
   int ready = 0;
-  int pending = 0;                           // not yet bound to a node
-  std::map<std::string, int> ready_by_zone;  // every known zone, 0 when none
-  std::map<std::string, int> pods_by_zone;   // pods present (any state) per zone
+  int pending = 0;           // not yet bound to a node
+  ZoneCounts ready_by_zone;  // every known zone, 0 when none
+  ZoneCounts pods_by_zone;   // pods present (any state) per zone
   // Pods still on the zones declared faulted when the sample was taken (for
   // the live view; SLOs recompute it from pods_by_zone and their window).
   int on_faulted_zones = 0;
   // The zones the workload's spread counts (spread_domains.h); empty when
   // not known yet (then every zone counts).
-  std::set<std::string> eligible_zones;
+  ZoneSet eligible_zones;
 };
 
 // A Prometheus query result (or the reason there was none).

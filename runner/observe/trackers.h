@@ -85,8 +85,7 @@ class PodsTracker {
   std::map<std::string, nlohmann::json>
       nodes_;                 // name -> {metadata: {name, labels}, spec: {taints}}
   nlohmann::json placement_;  // the latest active pod's placement rules, null until one
-  mutable std::optional<std::set<std::string>>
-      eligible_;  // cache, reset when nodes_ or placement_ change
+  mutable std::optional<ZoneSet> eligible_;  // cache, reset when nodes_ or placement_ change
   std::set<std::string> zones_;
   // Kept as pods change, so a sample costs O(zones), not O(pods).
   std::map<std::string, int> ready_by_zone_, pods_by_zone_;

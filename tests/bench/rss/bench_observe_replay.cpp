@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "runner/common/malloc_arenas.h"
 #include "runner/observe/observer.h"
 #include "tests/test_paths.h"
 #include "tests/unit/kube/test_server.h"
@@ -172,6 +173,7 @@ void serve(const Cluster& c, int ready_fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  faultline::common::limit_malloc_arenas();  // as the runner's main does
   Cluster c;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];

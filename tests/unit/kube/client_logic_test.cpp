@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "runner/kube/client.h"
+#include "runner/kube/client_state.h"
 #include "tests/unit/kube/fake_transport.h"
 #include "tests/unit/kube/test_server.h"
 
@@ -82,6 +83,27 @@ TEST(ClientList, AProjectingCallerGetsProjectedItemsWithoutManagedFields) {
   EXPECT_EQ(items[0]["spec"], nlohmann::json({{"nodeName", "n1"}}));
   auto whole = client.list(resources::kPods, "shop")["items"];
   EXPECT_TRUE(whole[0]["metadata"].contains("managedFields"));
+}
+
+// Items are projected while their page is parsed (so a page's DOM never
+// holds more than one whole item): exactly the list's items, once each, in
+// order, never the list's own metadata nor an object nested in an item, even
+// one under a key named "items".
+TEST(ClientList, ParseProjectedListProjectsEachTopLevelItemOnce) {
+  std::vector<std::string> seen;
+  auto page = faultline::kube::parse_projected_list(
+      R"({"metadata":{"continue":"c","x":{"y":1}},"items":[)"
+      R"({"metadata":{"name":"a","managedFields":[{"m":1}]},"spec":{"items":[{"name":"inner"}]}},)"
+      R"({"metadata":{"name":"b"}}]})",
+      [&](nlohmann::json& item) {
+        seen.push_back(item["metadata"].value("name", "?"));
+        item.erase("spec");
+        item["projected"] = true;
+      });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(page["items"][0],
+            nlohmann::json::parse(R"({"metadata":{"name":"a"},"projected":true})"));
+  EXPECT_EQ(page["metadata"]["x"]["y"], 1);
 }
 
 // list_each: a page at a time (what a watch's relist uses, so 10k pods are
