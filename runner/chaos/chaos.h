@@ -29,6 +29,12 @@ struct ChaosOptions {
   std::function<double()> clock = [] { return 0.0; };  // seconds since run start
   std::stop_token stop;                                // abort: long operations return early
   size_t concurrency = 32;
+  // Each eviction the API server admitted (201), as it happens, from the
+  // drain's worker threads (so must be thread-safe): the timeline keeps them
+  // for the pdb SLO's evidence without chaos depending on observe. May be empty.
+  std::function<void(const std::string& ns, const std::string& name, const std::string& node,
+                     double t)>
+      on_evicted;
 };
 
 struct DrainOptions {

@@ -57,6 +57,19 @@ std::string skip_reason(const json& pod, const Guards& guards, bool delete_empty
   return "";
 }
 
+// Tells the timeline of an admitted eviction. Its failure is the record's,
+// not the eviction's (that happened): warned, and the drain goes on.
+void report_evicted(const ChaosOptions& options, const std::string& ns, const std::string& name,
+                    const std::string& node, double t) {
+  if (!options.on_evicted) return;
+  try {
+    options.on_evicted(ns, name, node, t);
+  } catch (const std::exception& e) {
+    log::warn("drain: eviction of " + ns + "/" + name +
+              " not recorded on the timeline: " + e.what());
+  }
+}
+
 }  // namespace
 
 json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& options) {
@@ -107,9 +120,11 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
     del.precondition_uid = uid;
     try {
       client_.evict(ns, name, del);
-      journal_.update(ids[i], "applied", "", options_.clock());
+      double t = options_.clock();
+      journal_.update(ids[i], "applied", "", t);
       accepted[i] = 1;
       queue.evicted(i);
+      report_evicted(options_, ns, name, to_evict[i]["spec"].value("nodeName", ""), t);
       return;
     } catch (const kube::ApiError& e) {
       // 404 or a failed UID precondition (409): gone only if the pod is.

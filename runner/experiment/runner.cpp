@@ -323,11 +323,19 @@ int run(const RunOptions& o) {
   bool journal_opened = false, started = false;
   EventRecorder events(client, e.target.namespace_, e.target.selector);
 
+  // Declared before the chaos that reports evictions into it: it outlives it.
+  std::unique_ptr<observe::Observer> observer;
   chaos::ChaosOptions copts;
   copts.run_id = rec.run_id;
   copts.guards = e.guards;
   copts.clock = [&run] { return run.now(); };
   copts.stop = run.stop_token();
+  // Set before any fault (the script starts after the observer): the drain's
+  // worker threads only read the pointer.
+  copts.on_evicted = [&observer](const std::string& ns, const std::string& name,
+                                 const std::string& node, double t) {
+    if (observer) observer->add_eviction(ns, name, node, t);
+  };
   chaos::Chaos chaos(client, journal, copts);
   std::optional<dr::Drill> drill;
   if (e.dr) {
@@ -349,7 +357,6 @@ int run(const RunOptions& o) {
   octx.selector = e.target.selector;
   octx.service = e.target.service;
   octx.t0 = run.t0();
-  std::unique_ptr<observe::Observer> observer;
   std::string error;
   int code = kPassed;
   std::string result = "passed";

@@ -464,6 +464,11 @@ int Observer::begin_disruption(const std::string& label, bool voluntary) {
 
 void Observer::end_disruption(int id) { timeline_.end_disruption(id, now()); }
 
+void Observer::add_eviction(const std::string& ns, const std::string& name, const std::string& node,
+                            double t) {
+  timeline_.add(EvictionEvent{t, ns + "/" + name, node, timeline_.voluntary_disruption_at(t)});
+}
+
 LiveStatus Observer::live(double window_seconds) const {
   LiveStatus s;
   s.t = now();

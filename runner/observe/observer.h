@@ -64,6 +64,10 @@ class Observer {
   // (violate_pdb) are deliberate. Returns an id for end_disruption.
   int begin_disruption(const std::string& label, bool voluntary);
   void end_disruption(int id);
+  // An eviction the API server admitted at t (run time; called from the
+  // drain's worker threads), under the voluntary disruption open then.
+  void add_eviction(const std::string& ns, const std::string& name, const std::string& node,
+                    double t);
 
   LiveStatus live(double window_seconds = 5) const;
   std::vector<ProbeFailure> failures() const;

@@ -95,6 +95,11 @@ void Timeline::add(ProbeFailure f) {
   data_.failures.push_back(std::move(f));
 }
 
+void Timeline::add(EvictionEvent e) {
+  std::lock_guard lock(mu_);
+  insert_sorted(data_.evictions, std::move(e));
+}
+
 int Timeline::begin_disruption(const std::string& label, bool voluntary, double t) {
   std::lock_guard lock(mu_);
   Disruption d;
@@ -110,6 +115,14 @@ void Timeline::end_disruption(int id, double t) {
   std::lock_guard lock(mu_);
   for (auto& d : data_.disruptions)
     if (d.id == id && !d.to) d.to = t;
+}
+
+std::string Timeline::voluntary_disruption_at(double t) const {
+  std::lock_guard lock(mu_);
+  // Kept in the order they began: the last match is the one begun latest.
+  for (auto d = data_.disruptions.rbegin(); d != data_.disruptions.rend(); ++d)
+    if (d->voluntary && d->from <= t && (!d->to || *d->to >= t)) return d->label;
+  return "";
 }
 
 void Timeline::set_faulted_zones(std::vector<std::string> zones) {
@@ -139,6 +152,7 @@ TimelineSnapshot Timeline::snapshot(double since, double taken) const {
   copy_series(data_.pods, s.pods, since, true);
   s.ready_events = events_since(data_.ready_events, since);
   s.pdbs = data_.pdbs;  // few, and the state before `since` matters
+  s.evictions = events_since(data_.evictions, since);
   s.disruptions = data_.disruptions;
   s.failures = data_.failures;
   s.faulted_zones = data_.faulted_zones;

@@ -85,6 +85,15 @@ struct PdbSample {
   int disruptions_allowed = 0;
 };
 
+// An eviction the API server admitted (201 from the eviction subresource):
+// the pdb SLO names those that took the budget below its floor.
+struct EvictionEvent {
+  double t = 0;
+  std::string pod;    // ns/name
+  std::string node;   // where it ran
+  std::string label;  // the voluntary disruption it belonged to ("drain zone-a"), "" if none
+};
+
 // A span during which the run disrupted pods on purpose: voluntary ones
 // (drain, evict: must honour PDBs) or deliberate PDB violations.
 struct Disruption {
@@ -113,6 +122,7 @@ struct TimelineSnapshot {
   std::map<std::string, std::vector<ValueSample>> values;
   std::vector<ReadyEvent> ready_events;
   std::vector<PdbSample> pdbs;
+  std::vector<EvictionEvent> evictions;
   std::vector<Disruption> disruptions;
   std::vector<ProbeFailure> failures;
   std::vector<std::string> faulted_zones;
@@ -133,9 +143,12 @@ class Timeline {
   void add(ReadyEvent e);
   void add(PdbSample s);
   void add(ProbeFailure f);
+  void add(EvictionEvent e);
 
   int begin_disruption(const std::string& label, bool voluntary, double t);
   void end_disruption(int id, double t);
+  // The label of the latest voluntary disruption open at t, "" when none.
+  std::string voluntary_disruption_at(double t) const;
   void set_faulted_zones(std::vector<std::string> zones);
   void mark_fault_start(double t);
   void mark_fault_end(double t);

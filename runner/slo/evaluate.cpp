@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -358,6 +359,69 @@ SloRecord replacement(const SloSpec& spec, const TimelineSnapshot& snap, const E
   return r;
 }
 
+// "shop/web-a at t=44.3s, ... (+7 more)": at most five named, in time order.
+std::string evictions_text(const std::vector<const observe::EvictionEvent*>& v) {
+  constexpr size_t kNamed = 5;
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < kNamed; ++i)
+    out += (i ? ", " : "") + v[i]->pod + " at " + t_text(v[i]->t);
+  if (v.size() > kNamed) out += " (+" + std::to_string(v.size() - kNamed) + " more)";
+  return out;
+}
+
+// Which of the run's evictions a pdb breach at `at` (in a disruption window
+// from `from`) is evidence against, appended to the detail (issue 14). An
+// eviction admitted when more had been admitted since the budget's latest
+// status than that status allowed went past the budget: the API server
+// judged it on a stale status. Evictions after the breach did not cause it.
+// Without any, the lead-up (since Ready last met the floor) is named, and
+// without those the loss was not ours.
+std::string breach_evidence(const TimelineSnapshot& snap,
+                            const std::vector<observe::PdbSample>& budget,
+                            const std::vector<PodsSample>* pods,
+                            const std::function<int(double)>& floor_at, double from, double at) {
+  std::vector<const observe::EvictionEvent*> ev;
+  for (const auto& e : snap.evictions)
+    if (e.t <= at + kEps) ev.push_back(&e);
+  std::stable_sort(ev.begin(), ev.end(), [](auto* a, auto* b) { return a->t < b->t; });
+
+  std::vector<const observe::EvictionEvent*> past;
+  const observe::PdbSample* stale = nullptr;  // the status the first of them was admitted on
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (ev[i]->t < from - kEps) continue;
+    const observe::PdbSample* status = nullptr;
+    for (const auto& p : budget)
+      if (p.t <= ev[i]->t && (!status || p.t >= status->t)) status = &p;
+    if (!status) continue;  // no status before it to judge it against
+    // It, and every eviction admitted after the status was sampled.
+    auto here = ev.begin() + static_cast<std::ptrdiff_t>(i);
+    auto first_after =
+        std::upper_bound(ev.begin(), here, status->t, [](double t, auto* e) { return t < e->t; });
+    int since = static_cast<int>(here - first_after) + 1;
+    if (since > status->disruptions_allowed) {
+      past.push_back(ev[i]);
+      if (!stale) stale = status;
+    }
+  }
+  if (stale) {
+    return "; " + std::to_string(past.size()) + " eviction" + (past.size() > 1 ? "s" : "") +
+           " admitted past the budget's status (disruptionsAllowed " +
+           std::to_string(stale->disruptions_allowed) + " at " + t_text(stale->t) +
+           "): " + evictions_text(past);
+  }
+
+  std::optional<double> healthy;  // the last time Ready met the floor before the breach
+  if (pods)
+    for (const auto& s : *pods)
+      if (s.t < at && s.ready >= floor_at(s.t)) healthy = s.t;
+  std::vector<const observe::EvictionEvent*> lead;
+  for (auto* e : ev)
+    if (!healthy || e->t >= *healthy) lead.push_back(e);
+  if (!lead.empty()) return "; evictions before it: " + evictions_text(lead);
+  if (ev.empty()) return "; no eviction by this run preceded it";
+  return "; no eviction by this run since Ready last met the budget at " + t_text(*healthy);
+}
+
 SloRecord pdb(const SloSpec& spec, const TimelineSnapshot& snap, const EvalWindow& w) {
   SloRecord r = base_record(spec);
   std::set<std::string> names;
@@ -399,6 +463,7 @@ SloRecord pdb(const SloSpec& spec, const TimelineSnapshot& snap, const EvalWindo
   const auto* pods = series_of(snap.pods, spec.probe);
   std::optional<int> min_ready;
   std::optional<Span> violation;
+  double violation_window_from = 0;
   std::string why;
   int windows = 0;
   std::string violations;
@@ -416,6 +481,7 @@ SloRecord pdb(const SloSpec& spec, const TimelineSnapshot& snap, const EvalWindo
       int floor = desired_healthy_at(s.t);
       if (s.ready < floor && !violation) {
         violation = Span{s.t, to};
+        violation_window_from = from;
         why = std::to_string(s.ready) + " Ready < " + std::to_string(floor) + " during " + d.label +
               " at " + t_text(s.t);
       }
@@ -443,7 +509,8 @@ SloRecord pdb(const SloSpec& spec, const TimelineSnapshot& snap, const EvalWindo
   r.measured_text = "min " + std::to_string(*min_ready) + " Ready";
   r.passed = !violation;
   r.deciding_span = violation ? *violation : Span{w.from, w.to};
-  r.detail = violation ? why
+  r.detail = violation ? why + breach_evidence(snap, budget, pods, desired_healthy_at,
+                                               violation_window_from, violation->from)
                        : "held through " + std::to_string(windows) + " voluntary disruption" +
                              (windows > 1 ? "s" : "");
   if (!violations.empty())

@@ -74,6 +74,12 @@ class Drain : public ::testing::Test {
     o.run_id = "run-1";
     o.guards.namespaces = {"shop"};
     o.concurrency = concurrency;
+    o.clock = [] { return 7.5; };
+    o.on_evicted = [this](const std::string& ns, const std::string& name, const std::string& node,
+                          double t) {
+      std::lock_guard lock(evicted_mutex_);
+      evicted_.push_back(ns + "/" + name + "@" + node + "@" + std::to_string(t));
+    };
     chaos_ = std::make_unique<Chaos>(*client_, *journal_, o);
   }
   void eviction(const std::string& name, int code, const char* reason = "") {
@@ -118,6 +124,8 @@ class Drain : public ::testing::Test {
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<Chaos> chaos_;
+  std::mutex evicted_mutex_;
+  std::vector<std::string> evicted_;  // what on_evicted was told, "ns/name@node@t"
 };
 
 TEST_F(Drain, RetriesWhilePdbForbids_429_429_Then201_WithAUidPrecondition) {
@@ -136,6 +144,26 @@ TEST_F(Drain, RetriesWhilePdbForbids_429_429_Then201_WithAUidPrecondition) {
       EXPECT_EQ(json::parse(s.body)["deleteOptions"]["preconditions"]["uid"], "uid-p0") << s.body;
     }
   }
+}
+
+// The timeline hears of each eviction the API server admitted, once: not of
+// the refused ones (429), nor of one whose pod was replaced under its name (409).
+TEST_F(Drain, OnEvictedIsCalledOncePerAdmittedEvictionOnly) {
+  start({pod("p0"), pod("p1"), pod("p2")});
+  eviction("p0", 429, "TooManyRequests");
+  evicted_then_gone("p0");
+  evicted_then_gone("p1");
+  eviction("p2", 409, "Conflict");
+  json replacement = pod("p2");
+  replacement["metadata"]["uid"] = "uid-new";
+  get_pod("p2", replacement);
+
+  auto r = drain();
+
+  EXPECT_EQ(r["evicted"].size(), 3u) << r.dump();
+  EXPECT_EQ(fake_->count("POST", kShopPods + "/p0/eviction"), 2u);
+  std::sort(evicted_.begin(), evicted_.end());
+  EXPECT_EQ(evicted_, (std::vector<std::string>{"shop/p0@n1@7.500000", "shop/p1@n1@7.500000"}));
 }
 
 TEST_F(Drain, EvictsEveryPodThenWaitsOnOneWatch_NotAGetPerPod) {

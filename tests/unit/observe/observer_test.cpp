@@ -136,6 +136,23 @@ TEST(Observer, HttpProbeFillsTheTimelineAndTheLiveStatus) {
   EXPECT_EQ(server.requests(), static_cast<long>(snap.requests["http"].size()));
 }
 
+TEST(Observer, AnEvictionIsRecordedUnderTheVoluntaryDisruptionOpenAtItsTime) {
+  Observer o({}, ObserveContext{});
+  int id = o.begin_disruption("drain zone-a", true);
+  double during = o.now();
+  o.add_eviction("shop", "web-1", "n1", during);
+  o.end_disruption(id);
+  o.add_eviction("shop", "web-2", "n2", o.now() + 1);  // after the drain ended
+  auto snap = o.snapshot();
+  ASSERT_EQ(snap.evictions.size(), 2u);
+  EXPECT_EQ(snap.evictions[0].t, during);
+  EXPECT_EQ(snap.evictions[0].pod, "shop/web-1");
+  EXPECT_EQ(snap.evictions[0].node, "n1");
+  EXPECT_EQ(snap.evictions[0].label, "drain zone-a");
+  EXPECT_EQ(snap.evictions[1].pod, "shop/web-2");
+  EXPECT_EQ(snap.evictions[1].label, "");
+}
+
 TEST(Observer, KubernetesProbeWithoutAClientIsRefused) {
   EXPECT_THROW(Observer({probe("eps", EndpointsProbeSpec{"web"})}, ObserveContext{}),
                std::invalid_argument);

@@ -82,6 +82,34 @@ TEST(Timeline, DisruptionsOpenAndClose) {
   EXPECT_FALSE(s.disruptions[1].voluntary);
 }
 
+TEST(Timeline, EvictionsKeepTimeOrderAndASnapshotSinceDropsTheEarlierOnes) {
+  Timeline tl;
+  tl.add(EvictionEvent{5, "shop/web-b", "n1", "drain zone-a"});
+  tl.add(EvictionEvent{2, "shop/web-a", "n1", "drain zone-a"});
+  tl.add(EvictionEvent{7, "shop/web-c", "n2", ""});
+  auto all = tl.snapshot();
+  ASSERT_EQ(all.evictions.size(), 3u);
+  EXPECT_EQ(all.evictions[0].pod, "shop/web-a");
+  EXPECT_EQ(all.evictions[1].pod, "shop/web-b");
+  EXPECT_EQ(all.evictions[2].node, "n2");
+  auto since = tl.snapshot(5);  // events, not state: the one at t=2 is not kept
+  ASSERT_EQ(since.evictions.size(), 2u);
+  EXPECT_EQ(since.evictions[0].pod, "shop/web-b");
+  EXPECT_EQ(since.evictions[0].label, "drain zone-a");
+}
+
+TEST(Timeline, VoluntaryDisruptionAtNamesTheOpenDrainNotAViolation) {
+  Timeline tl;
+  int drain = tl.begin_disruption("drain zone-a", true, 3);
+  tl.end_disruption(drain, 9);
+  tl.begin_disruption("violate_pdb web", false, 10);
+  tl.begin_disruption("drain zone-b", true, 12);  // still open
+  EXPECT_EQ(tl.voluntary_disruption_at(2), "");
+  EXPECT_EQ(tl.voluntary_disruption_at(4), "drain zone-a");
+  EXPECT_EQ(tl.voluntary_disruption_at(11), "");  // only the violation was open
+  EXPECT_EQ(tl.voluntary_disruption_at(30), "drain zone-b");
+}
+
 TEST(Timeline, FirstFaultStartsTheWindow) {
   Timeline tl;
   tl.mark_fault_start(5);

@@ -409,13 +409,18 @@ SloSpec pdb_slo() {
   return s;
 }
 
-observe::PdbSample budget(double t, int desired_healthy) {
+observe::PdbSample budget(double t, int desired_healthy, int disruptions_allowed = 0) {
   observe::PdbSample p;
   p.t = t;
   p.name = "web";
   p.desired_healthy = desired_healthy;
   p.rule = "minAvailable " + std::to_string(desired_healthy);
+  p.disruptions_allowed = disruptions_allowed;
   return p;
+}
+
+observe::EvictionEvent evicted(double t, const std::string& pod) {
+  return {t, "shop/" + pod, "n1", "drain zone-a"};
 }
 
 TEST(Pdb, FailsWhenReadyPodsFallBelowMinAvailableDuringADrain) {
@@ -429,9 +434,89 @@ TEST(Pdb, FailsWhenReadyPodsFallBelowMinAvailableDuringADrain) {
   EXPECT_EQ(r.name, "pdb(web)");
   EXPECT_EQ(*r.measured, 3);
   EXPECT_EQ(r.bound_text, ">= 4 Ready (minAvailable 4)");
-  EXPECT_EQ(r.detail, "3 Ready < 4 during drain zone-a at t=13.0s");
+  EXPECT_EQ(r.detail,
+            "3 Ready < 4 during drain zone-a at t=13.0s; no eviction by this run preceded it");
   EXPECT_EQ(r.deciding_span->from, 13);
   EXPECT_EQ(r.deciding_span->to, 15);
+}
+
+// The evidence rule (issue 14): an eviction admitted when more had been
+// admitted since the budget's latest status than it allowed went past it.
+// The first two fit the status of t=0 (2 allowed), the next two do not; the
+// one after the status of t=11.5 (0 allowed) does not either; the one after
+// the breach did not cause it.
+TEST(Pdb, ABreachNamesTheEvictionsAdmittedPastTheBudgetsStatus) {
+  TimelineSnapshot snap;
+  snap.pdbs = {budget(0, 4, 2), budget(11.5, 4, 0)};
+  snap.pods["pods"] = {pods(0, 6, {{"a", 6}}), pods(12, 6, {{"a", 3}}), pods(20, 6, {{"a", 6}})};
+  snap.disruptions = {{1, "drain zone-a", true, 11, 15}};
+  snap.evictions = {evicted(11.1, "web-1"), evicted(11.2, "web-2"), evicted(11.3, "web-3"),
+                    evicted(11.4, "web-4"), evicted(11.6, "web-5"), evicted(13, "web-6")};
+  auto r = evaluate(pdb_slo(), snap, window(10, 30));
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.detail,
+            "3 Ready < 4 during drain zone-a at t=12.0s; 3 evictions admitted past the budget's "
+            "status (disruptionsAllowed 2 at t=0.0s): shop/web-3 at t=11.3s, shop/web-4 at "
+            "t=11.4s, shop/web-5 at t=11.6s");
+}
+
+TEST(Pdb, MoreThanFiveEvictionsPastTheBudget_NamesFiveAndCountsTheRest) {
+  TimelineSnapshot snap;
+  snap.pdbs = {budget(10.5, 4, 0)};
+  snap.pods["pods"] = {pods(0, 6, {{"a", 6}}), pods(12, 6, {{"a", 0}})};
+  snap.disruptions = {{1, "drain zone-a", true, 11, 15}};
+  for (int i = 0; i < 8; ++i)
+    snap.evictions.push_back(evicted(11 + i / 10.0, "web-" + std::to_string(i)));
+  auto r = evaluate(pdb_slo(), snap, window(10, 30));
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.detail,
+            "0 Ready < 4 during drain zone-a at t=12.0s; 8 evictions admitted past the budget's "
+            "status (disruptionsAllowed 0 at t=10.5s): shop/web-0 at t=11.0s, shop/web-1 at "
+            "t=11.1s, shop/web-2 at t=11.2s, shop/web-3 at t=11.3s, shop/web-4 at t=11.4s (+3 "
+            "more)");
+}
+
+// Every eviction fit its status: the lead-up is named, from the last sample
+// at or above the floor (t=11.5) to the breach; the one before is not.
+TEST(Pdb, ABreachWithinTheBudgetNamesTheEvictionsOfItsLeadUp) {
+  TimelineSnapshot snap;
+  snap.pdbs = {budget(0, 4, 2), budget(11.3, 4, 1)};
+  snap.pods["pods"] = {pods(0, 6, {{"a", 6}}), pods(11.5, 6, {{"a", 5}}),
+                       pods(12.5, 6, {{"a", 3}})};
+  snap.disruptions = {{1, "drain zone-a", true, 11, 15}};
+  snap.evictions = {evicted(11.2, "web-a"), evicted(12.1, "web-b")};
+  auto r = evaluate(pdb_slo(), snap, window(10, 30));
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.detail,
+            "3 Ready < 4 during drain zone-a at t=12.5s; evictions before it: shop/web-b at "
+            "t=12.1s");
+}
+
+// Ready met the budget again after the drain's evictions: the loss after was
+// not ours.
+TEST(Pdb, ABreachAfterReadyRecoveredFromTheEvictions_SaysNoneSince) {
+  TimelineSnapshot snap;
+  snap.pdbs = {budget(0, 4, 2)};
+  snap.pods["pods"] = {pods(0, 6, {{"a", 6}}), pods(11.5, 6, {{"a", 5}}), pods(12, 6, {{"a", 6}}),
+                       pods(14, 6, {{"a", 2}})};
+  snap.disruptions = {{1, "drain zone-a", true, 11, 15}};
+  snap.evictions = {evicted(11.2, "web-a")};
+  auto r = evaluate(pdb_slo(), snap, window(10, 30));
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.detail,
+            "2 Ready < 4 during drain zone-a at t=14.0s; no eviction by this run since Ready last "
+            "met the budget at t=12.0s");
+}
+
+TEST(Pdb, APassNeverMentionsEvictions) {
+  TimelineSnapshot snap;
+  snap.pdbs = {budget(0, 4, 0)};  // a stale status: it would judge these past the budget
+  snap.pods["pods"] = {pods(0, 6, {{"a", 6}}), pods(12, 6, {{"a", 4}})};
+  snap.disruptions = {{1, "drain zone-a", true, 11, 15}};
+  snap.evictions = {evicted(11.1, "web-1"), evicted(11.2, "web-2")};
+  auto r = evaluate(pdb_slo(), snap, window(10, 30));
+  EXPECT_TRUE(r.passed) << r.detail;
+  EXPECT_EQ(r.detail, "held through 1 voluntary disruption");
 }
 
 TEST(Pdb, DropsDuringADeliberateViolationDoNotCount) {
