@@ -238,15 +238,19 @@ double faultline_round(int round, int nodes, Requests* sent) {
   return s;
 }
 
-// kubectl at -v=6 logs one line per request: "... round_trippers.go:553] PATCH
-// https://127.0.0.1:PORT/api/v1/nodes/NAME 200 OK in 3 milliseconds".
+// kubectl at -v=6 logs one line per request, structured since 1.3x:
+// `round_trippers.go:632] "Response" verb="PATCH"
+// url="https://127.0.0.1:PORT/api/v1/nodes/NAME" status="200 OK"
+// milliseconds=3`; older ones `] PATCH https://.../api/v1/nodes/NAME 200 OK`.
 void count_kubectl(const std::string& log, Requests* sent) {
-  static const std::regex line(R"(\] (GET|POST|PUT|PATCH|DELETE) https?://[^/ ]+(/[^ ]*) )");
+  static const std::regex structured(R"re(verb="([A-Z]+)" url="https?://[^/"]+(/[^"]*)")re");
+  static const std::regex plain(R"re(\] (GET|POST|PUT|PATCH|DELETE) https?://[^/ ]+(/[^ ]*) )re");
   std::istringstream in(log);
   std::string l;
   std::smatch m;
   while (std::getline(in, l))
-    if (std::regex_search(l, m, line)) classify(*sent, m[1], m[2]);
+    if (std::regex_search(l, m, structured) || std::regex_search(l, m, plain))
+      classify(*sent, m[1], m[2]);
 }
 
 void kubectl_or_throw(const std::string& args, Requests* sent = nullptr) {
