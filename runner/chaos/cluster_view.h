@@ -21,8 +21,11 @@ class ClusterView {
  public:
   explicit ClusterView(kube::Client client) : client_(std::move(client)) {}
 
-  json nodes();                                  // fresh list, items only
-  std::vector<std::string> zones();              // sorted, from node labels
+  // A fresh list, items only, each reduced to metadata (name, uid,
+  // resourceVersion, labels, annotations), spec (unschedulable, taints) and
+  // status.conditions (type, status).
+  json nodes();
+  std::vector<std::string> zones();  // sorted, from node labels
   std::vector<json> nodes_in_zone(const std::string& zone);
   std::string zone_of_node(const std::string& node);  // cached; refreshed on a miss
   size_t node_count();
@@ -44,7 +47,7 @@ inline json items(json list) { return std::move(list["items"]); }
 bool pod_ready(const json& pod);
 bool pod_terminating(const json& pod);
 std::string pod_node(const json& pod);
-std::string pod_ref(const json& pod);   // "ns/name"
+std::string pod_ref(const json& pod);          // "ns/name"
 std::string controller_kind(const json& pod);  // "ReplicaSet", "DaemonSet", "" when none
 
 }  // namespace faultline::chaos

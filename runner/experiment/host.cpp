@@ -12,6 +12,7 @@
 #include "runner/common/log.h"
 #include "runner/experiment/options.h"
 #include "runner/observe/prometheus_probe.h"
+#include "runner/observe/trackers.h"
 
 namespace faultline::experiment {
 
@@ -339,7 +340,10 @@ json ScriptHost::until_ready(const json& options) {
     run_.set_phase("inject", "until_ready " + selector +
                                  (off_zone.empty() ? "" : " off " + off_zone) + " (" +
                                  std::to_string(desired) + " pods)");
-    std::map<std::string, json> pods;
+    // uid -> counted (Ready, and off off_zone): not the pods themselves (at
+    // 1,500 pods the whole objects were ~37 MB, issue 14), and the count is
+    // kept as events arrive instead of recounted per event.
+    std::map<std::string, bool> counted;
     int ready = 0;
     bool ok = false;
     std::stop_source local;
@@ -353,22 +357,24 @@ json ScriptHost::until_ready(const json& options) {
     });
     kube::ListOptions list;
     list.label_selector = selector;
+    list.project = observe::project_pod;  // keeps what pod_ready and pod_node read
     // Watch, not poll: the moment the last replacement turns Ready is seen
     // as the event arrives.
     client_.watch(
         res::kPods, ns, list,
         [&](const kube::WatchEvent& ev) {
           std::string uid = ev.object["metadata"].value("uid", "");
-          if (ev.type == "DELETED")
-            pods.erase(uid);
-          else
-            pods[uid] = ev.object;
-          ready = 0;
-          for (const auto& [_, p] : pods) {
-            if (!chaos::pod_ready(p)) continue;
-            if (!off_zone.empty() && chaos_.view().zone_of_node(chaos::pod_node(p)) == off_zone)
-              continue;
-            ++ready;
+          auto it = counted.find(uid);
+          if (it != counted.end()) ready -= it->second ? 1 : 0;
+          if (ev.type == "DELETED") {
+            if (it != counted.end()) counted.erase(it);
+          } else {
+            const auto& p = ev.object;
+            bool counts =
+                chaos::pod_ready(p) &&
+                (off_zone.empty() || chaos_.view().zone_of_node(chaos::pod_node(p)) != off_zone);
+            counted[uid] = counts;
+            ready += counts ? 1 : 0;
           }
           ok = ready >= desired;
           return !ok;

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,39 @@ struct ZoneCount {
   bool operator==(const ZoneCount&) const = default;
 };
 static_assert(sizeof(ZoneCount) == 8);
+
+inline std::pair<const std::string&, int> read(const ZoneCount& e) {
+  return {zone_name(e.zone), e.n};
+}
+inline const std::string& read(const uint32_t& id) { return zone_name(id); }
+
+// Walks the stored ids, yielding names (what both containers iterate over).
+template <class Stored, class Value>
+class ZoneIterator {
+ public:
+  using iterator_category = std::forward_iterator_tag;
+  using value_type = std::remove_cvref_t<Value>;
+  using difference_type = std::ptrdiff_t;
+  using pointer = void;
+  using reference = Value;
+
+  ZoneIterator() = default;
+  explicit ZoneIterator(const Stored* at) : at_(at) {}
+  Value operator*() const { return read(*at_); }
+  ZoneIterator& operator++() {
+    ++at_;
+    return *this;
+  }
+  ZoneIterator operator++(int) {
+    auto copy = *this;
+    ++at_;
+    return copy;
+  }
+  bool operator==(const ZoneIterator& other) const { return at_ == other.at_; }
+
+ private:
+  const Stored* at_ = nullptr;
+};
 }  // namespace detail
 
 class ZoneCounts {
@@ -49,31 +83,7 @@ class ZoneCounts {
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
 
-  class const_iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = ZoneCounts::value_type;
-    using difference_type = std::ptrdiff_t;
-    using pointer = void;
-    using reference = value_type;
-
-    value_type operator*() const { return {zone_name(at_->zone), at_->n}; }
-    const_iterator& operator++() {
-      ++at_;
-      return *this;
-    }
-    const_iterator operator++(int) {
-      auto copy = *this;
-      ++at_;
-      return copy;
-    }
-    bool operator==(const const_iterator& other) const { return at_ == other.at_; }
-
-   private:
-    friend class ZoneCounts;
-    explicit const_iterator(const detail::ZoneCount* at) : at_(at) {}
-    const detail::ZoneCount* at_ = nullptr;
-  };
+  using const_iterator = detail::ZoneIterator<detail::ZoneCount, value_type>;
   const_iterator begin() const { return const_iterator(entries_.data()); }
   const_iterator end() const { return const_iterator(entries_.data() + entries_.size()); }
 
@@ -96,31 +106,7 @@ class ZoneSet {
   bool empty() const { return ids_.empty(); }
   size_t size() const { return ids_.size(); }
 
-  class const_iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = std::string;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const std::string*;
-    using reference = const std::string&;
-
-    const std::string& operator*() const { return zone_name(*at_); }
-    const_iterator& operator++() {
-      ++at_;
-      return *this;
-    }
-    const_iterator operator++(int) {
-      auto copy = *this;
-      ++at_;
-      return copy;
-    }
-    bool operator==(const const_iterator& other) const { return at_ == other.at_; }
-
-   private:
-    friend class ZoneSet;
-    explicit const_iterator(const uint32_t* at) : at_(at) {}
-    const uint32_t* at_ = nullptr;
-  };
+  using const_iterator = detail::ZoneIterator<uint32_t, const std::string&>;
   const_iterator begin() const { return const_iterator(ids_.data()); }
   const_iterator end() const { return const_iterator(ids_.data() + ids_.size()); }
 

@@ -102,6 +102,10 @@ kind: Deployment
 metadata: { name: bench, namespace: bench, labels: { app: bench } }
 spec:
   replicas: $replicas
+  # On 2 loaded cores the controller-manager's status can lag minutes behind
+  # pods that are Ready; the default 600 s deadline then fails a healthy
+  # rollout (seen at 1,500 pods).
+  progressDeadlineSeconds: 3600
   selector: { matchLabels: { app: bench } }
   template:
     metadata:
