@@ -172,16 +172,7 @@ json Chaos::fail_zone(const std::string& zone) {
   // Every pod of the cluster, page by page, keeping only those on the zone
   // and only what the collateral check reads (10k whole pods were ~250 MB).
   kube::ListOptions each;
-  each.project = [](json& pod) {
-    if (!pod.is_object()) return;
-    json &m = pod["metadata"], &sp = pod["spec"];
-    json out = {{"metadata", json::object()}, {"spec", json::object()}};
-    for (const char* k : {"name", "namespace", "deletionTimestamp"})
-      if (m.is_object() && m.contains(k)) out["metadata"][k] = std::move(m[k]);
-    for (const char* k : {"nodeName", "tolerations"})
-      if (sp.is_object() && sp.contains(k)) out["spec"][k] = std::move(sp[k]);
-    pod = std::move(out);
-  };
+  each.project = project_for_collateral;
   json on_zone = json::array();
   client_.list_each(
       res::kPods, "", each,

@@ -21,6 +21,17 @@ bool tolerates_zone_failure(const nlohmann::json& pod) {
   return false;
 }
 
+void project_for_collateral(nlohmann::json& pod) {
+  if (!pod.is_object()) return;
+  nlohmann::json &m = pod["metadata"], &sp = pod["spec"];
+  nlohmann::json out = {{"metadata", nlohmann::json::object()}, {"spec", nlohmann::json::object()}};
+  for (const char* k : {"name", "namespace", "deletionTimestamp"})
+    if (m.is_object() && m.contains(k)) out["metadata"][k] = std::move(m[k]);
+  for (const char* k : {"nodeName", "tolerations"})
+    if (sp.is_object() && sp.contains(k)) out["spec"][k] = std::move(sp[k]);
+  pod = std::move(out);
+}
+
 std::vector<std::string> zone_failure_collateral(const nlohmann::json& pods,
                                                  const std::set<std::string>& nodes,
                                                  const Guards& guards) {

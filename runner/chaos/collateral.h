@@ -17,6 +17,10 @@ namespace faultline::chaos {
 
 // "ns/name" of each pod in `pods` on one of `nodes` that the zone-failure
 // taint would evict and that guards do not allow us to touch.
+// A pod reduced to what zone_failure_collateral reads (name, namespace,
+// deletionTimestamp, nodeName, tolerations): a kube::ListOptions::project.
+void project_for_collateral(nlohmann::json& pod);
+
 std::vector<std::string> zone_failure_collateral(const nlohmann::json& pods,
                                                  const std::set<std::string>& nodes,
                                                  const Guards& guards);
