@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -34,20 +35,19 @@ std::set<std::string> Chaos::ever_faulted_zones() const {
   return ever_faulted_;
 }
 
-std::vector<std::string> Chaos::zone_node_names(const std::string& zone) {
-  std::vector<std::string> names;
-  for (const auto& n : view_.nodes_in_zone(zone)) names.push_back(n["metadata"].value("name", ""));
+std::vector<std::string> Chaos::zone_node_names(const std::string& zone, const json& all) {
+  auto names = ClusterView::names_in_zone(all, zone);
   if (names.empty()) {
     std::string known;
-    for (const auto& z : view_.zones()) known += (known.empty() ? "" : ", ") + z;
+    for (const auto& z : ClusterView::zones_in(all)) known += (known.empty() ? "" : ", ") + z;
     throw GuardError("zone \"" + zone + "\" has no nodes (zones in this cluster: " + known + ")");
   }
   return names;
 }
 
-void Chaos::enter_zone(const std::string& zone, const std::vector<std::string>& nodes) {
-  size_t zones_total = view_.zones().size();
-  json all = view_.nodes();
+void Chaos::enter_zone(const std::string& zone, const std::vector<std::string>& nodes,
+                       const json& all) {
+  size_t zones_total = ClusterView::zones_in(all).size();
   size_t nodes_total = all.size();
   // Nodes already out of service (cordoned by an operator, tainted by a
   // failure) count against max_node_fraction too: the cluster loses them all.
@@ -77,7 +77,7 @@ void Chaos::leave_zone(const std::string& zone) {
 }
 
 json Chaos::node_mutation(const std::string& action, const std::vector<std::string>& nodes,
-                          bool undo) {
+                          bool undo, const json* listed) {
   check_stop();
   const auto& run = options_.run_id;
   if (undo) {
@@ -105,10 +105,15 @@ json Chaos::node_mutation(const std::string& action, const std::vector<std::stri
   auto ids = journal_.intend(std::move(intents));  // persisted before any mutation
   std::vector<size_t> idx(nodes.size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::map<std::string, const json*> known;  // into *listed, which outlives the fan-out
+  if (listed)
+    for (const auto& n : *listed) known[n["metadata"].value("name", "")] = &n;
   std::vector<NodeChange> changes(nodes.size(), NodeChange::Gone);
   auto errors = parallel_for_each<size_t>(idx, options_.concurrency, [&](const size_t& i) {
-    changes[i] = action == "cordon" ? chaos::cordon_node(client_, nodes[i], run)
-                                    : chaos::taint_node(client_, nodes[i], run);
+    auto it = known.find(nodes[i]);
+    const json* node = it == known.end() ? nullptr : it->second;
+    changes[i] = action == "cordon" ? chaos::cordon_node(client_, nodes[i], run, node)
+                                    : chaos::taint_node(client_, nodes[i], run, node);
   });
   int applied = 0, already = 0;
   std::string first_error;
@@ -139,27 +144,32 @@ json Chaos::node_mutation(const std::string& action, const std::vector<std::stri
   return {{"nodes", applied}, {"unchanged", already}};
 }
 
+// One list of the nodes serves a fault whole: the zone's names, the guards'
+// totals and each node's resourceVersion for its patch (at 1,000 nodes three
+// lists and a GET per node were half of a cordon's requests, issue 14).
 json Chaos::cordon_zone(const std::string& zone) {
-  auto nodes = zone_node_names(zone);
-  enter_zone(zone, nodes);
-  auto result = node_mutation("cordon", nodes, false);
+  json all = view_.nodes();
+  auto nodes = zone_node_names(zone, all);
+  enter_zone(zone, nodes, all);
+  auto result = node_mutation("cordon", nodes, false, &all);
   if (on_fault_) on_fault_("cordon " + zone);
   log::info("cordoned zone " + zone + ": " + result.dump());
   return result;
 }
 
 json Chaos::uncordon_zone(const std::string& zone) {
-  auto result = node_mutation("cordon", zone_node_names(zone), true);
+  auto result = node_mutation("cordon", zone_node_names(zone, view_.nodes()), true);
   leave_zone(zone);
   if (on_fault_) on_fault_("uncordon " + zone);
   return result;
 }
 
 json Chaos::cordon_node(const std::string& node) {
-  std::string zone = view_.zone_of_node(node);
-  if (zone.empty() && view_.nodes().empty()) throw GuardError("node \"" + node + "\" not found");
-  enter_zone(zone, {node});
-  auto result = node_mutation("cordon", {node}, false);
+  json all = view_.nodes();
+  std::string zone = view_.zone_of_node(node);  // from the list just made
+  if (zone.empty() && all.empty()) throw GuardError("node \"" + node + "\" not found");
+  enter_zone(zone, {node}, all);
+  auto result = node_mutation("cordon", {node}, false, &all);
   if (on_fault_) on_fault_("cordon " + node);
   return result;
 }
@@ -167,7 +177,8 @@ json Chaos::cordon_node(const std::string& node) {
 json Chaos::uncordon_node(const std::string& node) { return node_mutation("cordon", {node}, true); }
 
 json Chaos::fail_zone(const std::string& zone) {
-  auto nodes = zone_node_names(zone);
+  json all = view_.nodes();
+  auto nodes = zone_node_names(zone, all);
   std::set<std::string> zone_nodes(nodes.begin(), nodes.end());
   // Every pod of the cluster, page by page, keeping only those on the zone
   // and only what the collateral check reads (10k whole pods were ~250 MB).
@@ -190,8 +201,8 @@ json Chaos::fail_zone(const std::string& zone) {
                      std::to_string(collateral.size()) + " pod(s) outside guards.namespaces (" +
                      list + "); set guards.allow_collateral: true to accept that");
   }
-  enter_zone(zone, nodes);
-  auto result = node_mutation("taint", nodes, false);
+  enter_zone(zone, nodes, all);
+  auto result = node_mutation("taint", nodes, false, &all);
   if (!collateral.empty()) {
     result["collateral"] = collateral;
     for (const auto& p : collateral)
@@ -208,7 +219,7 @@ json Chaos::fail_zone(const std::string& zone) {
 }
 
 json Chaos::restore_zone(const std::string& zone) {
-  auto nodes = zone_node_names(zone);
+  auto nodes = zone_node_names(zone, view_.nodes());
   auto result = node_mutation("taint", nodes, true);
   node_mutation("cordon", nodes, true);
   leave_zone(zone);
@@ -217,16 +228,18 @@ json Chaos::restore_zone(const std::string& zone) {
 }
 
 json Chaos::drain_zone(const std::string& zone, const DrainOptions& options) {
-  auto nodes = zone_node_names(zone);
-  enter_zone(zone, nodes);
-  node_mutation("cordon", nodes, false);
+  json all = view_.nodes();
+  auto nodes = zone_node_names(zone, all);
+  enter_zone(zone, nodes, all);
+  node_mutation("cordon", nodes, false, &all);
   if (on_fault_) on_fault_("drain " + zone);
   return drain(nodes, options);
 }
 
 json Chaos::drain_node(const std::string& node, const DrainOptions& options) {
-  enter_zone(view_.zone_of_node(node), {node});
-  node_mutation("cordon", {node}, false);
+  json all = view_.nodes();
+  enter_zone(view_.zone_of_node(node), {node}, all);
+  node_mutation("cordon", {node}, false, &all);
   if (on_fault_) on_fault_("drain " + node);
   return drain({node}, options);
 }

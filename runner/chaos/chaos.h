@@ -81,13 +81,16 @@ class Chaos {
   RollbackOutcome rollback(std::chrono::seconds deadline);
 
  private:
-  json node_mutation(const std::string& action, const std::vector<std::string>& nodes, bool undo);
+  // `listed`: the nodes as a list just returned them (each patch is sent
+  // with its node's resourceVersion, no GET first); may be null.
+  json node_mutation(const std::string& action, const std::vector<std::string>& nodes, bool undo,
+                     const json* listed = nullptr);
   json drain(const std::vector<std::string>& nodes, const DrainOptions& options);
   json delete_pods(const std::string& action, const std::vector<json>& pods,
                    std::optional<int64_t> grace);
-  void enter_zone(const std::string& zone, const std::vector<std::string>& nodes);
+  void enter_zone(const std::string& zone, const std::vector<std::string>& nodes, const json& all);
   void leave_zone(const std::string& zone);
-  std::vector<std::string> zone_node_names(const std::string& zone);
+  std::vector<std::string> zone_node_names(const std::string& zone, const json& all);
   void check_stop() const;
 
   kube::Client client_;

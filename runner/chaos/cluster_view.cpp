@@ -3,35 +3,24 @@
 #include <algorithm>
 #include <set>
 
+#include "runner/kube/projection.h"
+
 namespace faultline::chaos {
 
 namespace res = kube::resources;
 
-namespace {
-// What faults, guards and cluster.nodes() read of a node: not its images,
-// addresses, capacity or managedFields (a kwok node is ~5 KB of JSON; at
-// 1,000 nodes the whole list was ~20 MB of DOM, issue 14).
+// Not a node's images, addresses, capacity or managedFields (a kwok node is
+// ~5 KB of JSON; at 1,000 nodes the whole list was ~20 MB of DOM, issue 14).
 void project_node_facts(json& node) {
   if (!node.is_object()) return;
-  json out = {{"metadata", json::object()}, {"spec", json::object()}, {"status", json::object()}};
-  auto keep = [&](const char* part, const char* key) {
-    if (node.contains(part) && node[part].is_object() && node[part].contains(key))
-      out[part][key] = std::move(node[part][key]);
-  };
-  for (const char* k : {"name", "uid", "resourceVersion", "labels", "annotations"})
-    keep("metadata", k);
-  for (const char* k : {"unschedulable", "taints"}) keep("spec", k);
-  if (node.contains("status") && node["status"].is_object() &&
-      node["status"].contains("conditions") && node["status"]["conditions"].is_array()) {
-    json conditions = json::array();
-    for (const auto& c : node["status"]["conditions"])
-      if (c.is_object())
-        conditions.push_back({{"type", c.value("type", "")}, {"status", c.value("status", "")}});
-    out["status"]["conditions"] = std::move(conditions);
-  }
+  json conditions = kube::conditions_of(node);
+  json out =
+      kube::kept(node, {{"metadata", {"name", "uid", "resourceVersion", "labels", "annotations"}},
+                        {"spec", {"unschedulable", "taints"}},
+                        {"status", {}}});
+  if (!conditions.empty()) out["status"]["conditions"] = std::move(conditions);
   node = std::move(out);
 }
-}  // namespace
 
 json ClusterView::nodes() {
   kube::ListOptions projected;
@@ -50,20 +39,32 @@ void ClusterView::refresh_zones_locked(const json& items) {
   }
 }
 
-std::vector<std::string> ClusterView::zones() {
-  nodes();
-  std::lock_guard lock(mutex_);
+std::vector<std::string> ClusterView::zones() { return zones_in(nodes()); }
+
+namespace {
+std::string zone_label(const json& node) {
+  return node["metadata"].value("labels", json::object()).value(kZoneLabel, "");
+}
+}  // namespace
+
+std::vector<std::string> ClusterView::zones_in(const json& nodes) {
   std::set<std::string> zones;
-  for (const auto& [_, z] : node_zone_)
-    if (!z.empty()) zones.insert(z);
+  for (const auto& n : nodes)
+    if (auto z = zone_label(n); !z.empty()) zones.insert(z);
   return {zones.begin(), zones.end()};
+}
+
+std::vector<std::string> ClusterView::names_in_zone(const json& nodes, const std::string& zone) {
+  std::vector<std::string> names;
+  for (const auto& n : nodes)
+    if (zone_label(n) == zone) names.push_back(n["metadata"].value("name", ""));
+  return names;
 }
 
 std::vector<json> ClusterView::nodes_in_zone(const std::string& zone) {
   std::vector<json> out;
   for (const auto& n : nodes())
-    if (n["metadata"].value("labels", json::object()).value(kZoneLabel, "") == zone)
-      out.push_back(n);
+    if (zone_label(n) == zone) out.push_back(n);
   return out;
 }
 

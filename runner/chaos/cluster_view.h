@@ -26,6 +26,10 @@ class ClusterView {
   // status.conditions (type, status).
   json nodes();
   std::vector<std::string> zones();  // sorted, from node labels
+  // The same, from a list nodes() returned: one list serves a whole fault
+  // (at 1,000 nodes each list is 3 pages).
+  static std::vector<std::string> zones_in(const json& nodes);
+  static std::vector<std::string> names_in_zone(const json& nodes, const std::string& zone);
   std::vector<json> nodes_in_zone(const std::string& zone);
   std::string zone_of_node(const std::string& node);  // cached; refreshed on a miss
   size_t node_count();
@@ -38,6 +42,12 @@ class ClusterView {
   std::mutex mutex_;
   std::map<std::string, std::string> node_zone_;
 };
+
+// What faults, guards and cluster.nodes() read of a node, in place:
+// metadata (name, uid, resourceVersion, labels, annotations), spec
+// (unschedulable, taints), status.conditions (type, status). For
+// ListOptions::project.
+void project_node_facts(json& node);
 
 // The items of a list, by value: `for (auto& x : items(client.list(...)))` is
 // safe, while `for (auto& x : client.list(...)["items"])` iterates a destroyed

@@ -2,6 +2,7 @@
 
 #include "runner/chaos/cluster_view.h"
 #include "runner/chaos/journal.h"
+#include "runner/kube/projection.h"
 
 namespace faultline::chaos {
 
@@ -23,13 +24,8 @@ bool tolerates_zone_failure(const nlohmann::json& pod) {
 
 void project_for_collateral(nlohmann::json& pod) {
   if (!pod.is_object()) return;
-  nlohmann::json &m = pod["metadata"], &sp = pod["spec"];
-  nlohmann::json out = {{"metadata", nlohmann::json::object()}, {"spec", nlohmann::json::object()}};
-  for (const char* k : {"name", "namespace", "deletionTimestamp"})
-    if (m.is_object() && m.contains(k)) out["metadata"][k] = std::move(m[k]);
-  for (const char* k : {"nodeName", "tolerations"})
-    if (sp.is_object() && sp.contains(k)) out["spec"][k] = std::move(sp[k]);
-  pod = std::move(out);
+  pod = kube::kept(pod, {{"metadata", {"name", "namespace", "deletionTimestamp"}},
+                         {"spec", {"nodeName", "tolerations"}}});
 }
 
 std::vector<std::string> zone_failure_collateral(const nlohmann::json& pods,

@@ -5,6 +5,7 @@
 #include "runner/chaos/cluster_view.h"
 #include "runner/common/error.h"
 #include "runner/common/log.h"
+#include "runner/kube/projection.h"
 
 namespace faultline::chaos {
 
@@ -44,30 +45,34 @@ namespace {
 // termination, node, phase, emptyDir volumes. Of every other pod: identity.
 void project_for_drain(json& pod, const std::set<std::string>& nodes) {
   if (!pod.is_object()) return;
-  json meta = json::object(), spec = json::object(), status = json::object();
-  const json& m = pod.value("metadata", json::object());
-  const json& sp = pod.value("spec", json::object());
-  std::string node = sp.value("nodeName", "");
-  bool on = nodes.count(node) > 0;
-  for (const char* k : {"name", "namespace", "uid", "resourceVersion"})
-    if (m.contains(k)) meta[k] = m[k];
-  if (on) {
-    for (const char* k : {"labels", "deletionTimestamp", "ownerReferences"})
-      if (m.contains(k)) meta[k] = m[k];
-    const json& ann = m.value("annotations", json::object());
-    if (ann.contains("kubernetes.io/config.mirror"))
-      meta["annotations"] = {{"kubernetes.io/config.mirror", ann["kubernetes.io/config.mirror"]}};
-    json volumes = json::array();
-    for (const auto& v : sp.value("volumes", json::array()))
+  const json* spec = pod.contains("spec") && pod["spec"].is_object() ? &pod["spec"] : nullptr;
+  const json* meta =
+      pod.contains("metadata") && pod["metadata"].is_object() ? &pod["metadata"] : nullptr;
+  const json* name = spec && spec->contains("nodeName") ? &(*spec)["nodeName"] : nullptr;
+  if (!name || !name->is_string() || !nodes.count(name->get<std::string>())) {
+    pod = kube::kept(pod, {{"metadata", {"name", "namespace", "uid", "resourceVersion"}},
+                           {"spec", {"nodeName"}},
+                           {"status", {}}});
+    return;
+  }
+  json mirror;  // null unless the pod is a static pod's mirror
+  if (meta && meta->contains("annotations") && (*meta)["annotations"].is_object())
+    if (auto it = (*meta)["annotations"].find("kubernetes.io/config.mirror");
+        it != (*meta)["annotations"].end())
+      mirror = *it;
+  json volumes = json::array();
+  if (spec->contains("volumes") && (*spec)["volumes"].is_array())
+    for (const auto& v : (*spec)["volumes"])
       if (v.is_object() && v.contains("emptyDir"))
         volumes.push_back({{"name", v.value("name", "")}, {"emptyDir", v["emptyDir"]}});
-    if (!volumes.empty()) spec["volumes"] = std::move(volumes);
-    const json& st = pod.value("status", json::object());
-    if (st.contains("phase")) status["phase"] = st["phase"];
-  }
-  if (!node.empty()) spec["nodeName"] = node;
-  pod =
-      json{{"metadata", std::move(meta)}, {"spec", std::move(spec)}, {"status", std::move(status)}};
+  json out = kube::kept(pod, {{"metadata",
+                               {"name", "namespace", "uid", "resourceVersion", "labels",
+                                "deletionTimestamp", "ownerReferences"}},
+                              {"spec", {"nodeName"}},
+                              {"status", {"phase"}}});
+  if (!mirror.is_null()) out["metadata"]["annotations"] = {{"kubernetes.io/config.mirror", mirror}};
+  if (!volumes.empty()) out["spec"]["volumes"] = std::move(volumes);
+  pod = std::move(out);
 }
 
 std::string uid_of(const json& o) {

@@ -10,19 +10,34 @@ using Kind = kube::ApiError::Kind;
 
 namespace {
 
-// get → decide → patch with the read resourceVersion; on 409 read again.
+// decide → patch with the node's resourceVersion; on 409 read again.
+// `listed` (the node as a recent list returned it) saves the GET: its
+// resourceVersion still guards the patch, so a node that moved since answers
+// 409 and is read afresh. Only a patch is ever decided from it: "nothing to
+// do" is confirmed by a GET, since a list may predate a change that matters
+// (our own cordon, an operator's uncordon).
 template <typename Decide>
-NodeChange modify(kube::Client& client, const std::string& node, Decide decide) {
+NodeChange modify(kube::Client& client, const std::string& node, const json* listed,
+                  Decide decide) {
+  const bool usable = listed != nullptr && listed->is_object() && listed->contains("metadata") &&
+                      !(*listed)["metadata"].value("resourceVersion", "").empty();
   for (int attempt = 0;; ++attempt) {
-    json current;
-    try {
-      current = client.get(res::kNodes, "", node);
-    } catch (const kube::ApiError& e) {
-      if (e.kind() == Kind::NotFound) return NodeChange::Gone;
-      throw;
+    const bool from_list = usable && attempt == 0;
+    json fetched;
+    if (!from_list) {
+      try {
+        fetched = client.get(res::kNodes, "", node);
+      } catch (const kube::ApiError& e) {
+        if (e.kind() == Kind::NotFound) return NodeChange::Gone;
+        throw;
+      }
     }
+    const json& current = from_list ? *listed : fetched;
     json patch;
-    if (!decide(current, patch)) return NodeChange::AlreadyThere;
+    if (!decide(current, patch)) {
+      if (from_list) continue;
+      return NodeChange::AlreadyThere;
+    }
     patch["metadata"]["resourceVersion"] = current["metadata"].value("resourceVersion", "");
     try {
       client.patch(res::kNodes, "", node, patch, kube::PatchType::Merge);
@@ -40,8 +55,9 @@ std::string annotation(const json& node, const char* key) {
 
 }  // namespace
 
-NodeChange cordon_node(kube::Client& client, const std::string& node, const std::string& run_id) {
-  return modify(client, node, [&](const json& n, json& patch) {
+NodeChange cordon_node(kube::Client& client, const std::string& node, const std::string& run_id,
+                       const json* listed) {
+  return modify(client, node, listed, [&](const json& n, json& patch) {
     if (n.value("spec", json::object()).value("unschedulable", false)) return false;
     patch = {{"spec", {{"unschedulable", true}}},
              {"metadata", {{"annotations", {{kCordonedAnnotation, run_id}}}}}};
@@ -49,8 +65,9 @@ NodeChange cordon_node(kube::Client& client, const std::string& node, const std:
   });
 }
 
-NodeChange uncordon_node(kube::Client& client, const std::string& node, const std::string& run_id) {
-  return modify(client, node, [&](const json& n, json& patch) {
+NodeChange uncordon_node(kube::Client& client, const std::string& node, const std::string& run_id,
+                         const json* listed) {
+  return modify(client, node, listed, [&](const json& n, json& patch) {
     if (annotation(n, kCordonedAnnotation) != run_id) return false;
     patch = {{"spec", {{"unschedulable", false}}},
              {"metadata", {{"annotations", {{kCordonedAnnotation, nullptr}}}}}};
@@ -58,8 +75,9 @@ NodeChange uncordon_node(kube::Client& client, const std::string& node, const st
   });
 }
 
-NodeChange taint_node(kube::Client& client, const std::string& node, const std::string& run_id) {
-  return modify(client, node, [&](const json& n, json& patch) {
+NodeChange taint_node(kube::Client& client, const std::string& node, const std::string& run_id,
+                      const json* listed) {
+  return modify(client, node, listed, [&](const json& n, json& patch) {
     json taints = n.value("spec", json::object()).value("taints", json::array());
     // Ours is key AND effect: someone's faultline.io/zone-failure:NoSchedule
     // does not evict anything, so it does not fail the node.
@@ -73,8 +91,9 @@ NodeChange taint_node(kube::Client& client, const std::string& node, const std::
   });
 }
 
-NodeChange untaint_node(kube::Client& client, const std::string& node, const std::string& run_id) {
-  return modify(client, node, [&](const json& n, json& patch) {
+NodeChange untaint_node(kube::Client& client, const std::string& node, const std::string& run_id,
+                        const json* listed) {
+  return modify(client, node, listed, [&](const json& n, json& patch) {
     json kept = json::array();
     bool found = false;
     for (const auto& t : n.value("spec", json::object()).value("taints", json::array())) {

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "runner/chaos/cluster_view.h"
 #include "runner/chaos/node_faults.h"
 #include "runner/common/log.h"
 #include "runner/common/parallel.h"
@@ -23,14 +25,45 @@ bool pending_undo(const JournalEntry& e) {
 }
 bool needs_undo(const JournalEntry& e) { return pending_undo(e) && !is_drill_entry(e); }
 
+bool node_entry(const JournalEntry& e) { return e.action == "cordon" || e.action == "taint"; }
+
+// From this many node undos on, a round lists the nodes once and patches each
+// from the list (1 request per node, not a GET and a PATCH): 1,000 nodes are
+// 2 pages. Below it a list of a big cluster costs more than the GETs.
+constexpr size_t kListNodesFrom = 16;
+
+using NodeIndex = std::map<std::string, json>;
+
+// The nodes as one list returns them now, by name; empty if the list failed
+// (each undo then reads its node itself: slower, never wrong).
+NodeIndex list_nodes(kube::Client& client) {
+  NodeIndex out;
+  try {
+    kube::ListOptions projected;
+    projected.project = project_node_facts;
+    for (auto& n : items(client.list(res::kNodes, "", projected))) {
+      std::string name = n["metadata"].value("name", "");  // before n is moved from
+      out[name] = std::move(n);
+    }
+  } catch (const std::exception& e) {
+    log::warn(std::string("rollback: listing nodes failed, reading each node instead: ") +
+              e.what());
+    out.clear();
+  }
+  return out;
+}
+
 // One undo attempt. Returns the new state.
-std::string undo(kube::Client& client, const std::string& run_id, const JournalEntry& e) {
+std::string undo(kube::Client& client, const std::string& run_id, const JournalEntry& e,
+                 const NodeIndex& listed) {
+  auto it = listed.find(e.name);
+  const json* node = it == listed.end() ? nullptr : &it->second;
   if (e.action == "cordon") {
-    uncordon_node(client, e.name, run_id);
+    uncordon_node(client, e.name, run_id, node);
     return "reverted";
   }
   if (e.action == "taint") {
-    untaint_node(client, e.name, run_id);
+    untaint_node(client, e.name, run_id, node);
     return "reverted";
   }
   if (e.action == "create" && e.kind == "pod") {
@@ -74,9 +107,12 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
     const auto& config = client.config();
     kube::Client bounded = client.urgent(std::min(config.request_timeout, left),
                                          left >= std::chrono::seconds(30) ? config.max_retries : 0);
+    size_t node_undos = 0;
+    for (size_t i : pending) node_undos += node_entry(entries[i]);
+    const NodeIndex listed = node_undos >= kListNodesFrom ? list_nodes(bounded) : NodeIndex{};
     auto errors = parallel_for_each<size_t>(pending, concurrency, [&](const size_t& i) {
       auto& e = entries[i];
-      e.state = undo(bounded, run_id, e);
+      e.state = undo(bounded, run_id, e, listed);
       e.t_reverted = clock();
     });
     std::vector<size_t> failed;
@@ -162,7 +198,9 @@ RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
   }
   // Nodes are their own journal too: a node annotated by a wanted run is put
   // back even if its journal is gone.
-  json nodes = client.list(res::kNodes, "")["items"];
+  kube::ListOptions projected;
+  projected.project = project_node_facts;
+  json nodes = client.list(res::kNodes, "", projected)["items"];
   for (const auto& n : nodes) {
     const auto& ann = n["metadata"].value("annotations", json::object());
     std::string name = n["metadata"].value("name", "");
@@ -170,8 +208,8 @@ RecoveryReport recover(kube::Client& client, const std::string& state_namespace,
       std::string run = ann.value(key, "");
       if (!wanted(run)) continue;
       try {
-        auto change = std::string(key) == kCordonedAnnotation ? uncordon_node(client, name, run)
-                                                              : untaint_node(client, name, run);
+        auto change = std::string(key) == kCordonedAnnotation ? uncordon_node(client, name, run, &n)
+                                                              : untaint_node(client, name, run, &n);
         if (change == NodeChange::Applied) ++report.nodes_swept;
       } catch (const std::exception& e) {
         report.remaining.push_back("node/" + name + ": " + key + "=" + run +

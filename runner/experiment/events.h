@@ -16,6 +16,8 @@ class EventRecorder {
  public:
   EventRecorder(kube::Client client, std::string ns, std::string selector);
   void emit(const std::string& reason, const std::string& message, bool warning);
+  // The namespace's events since the start, the earliest 500, in time order;
+  // read a page at a time, each event cut to what the report shows.
   std::vector<reports::EventRecord> seen_since(const std::string& rfc3339_start);
 
  private:

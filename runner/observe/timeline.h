@@ -78,6 +78,7 @@ struct ReadyEvent {
 struct PdbSample {
   double t = 0;
   std::string name;
+  std::string ns;           // its namespace: only evictions there are evidence for or against it
   int desired_healthy = 0;  // the budget's rule resolved to a count by the disruption controller
   std::string rule;         // the PDB's own rule: "minAvailable 4", "maxUnavailable 25%"
   int current_healthy = 0;

@@ -1,5 +1,7 @@
 #include "runner/observe/trackers.h"
 
+#include "runner/kube/projection.h"
+
 #include "runner/observe/spread_domains.h"
 
 namespace faultline::observe {
@@ -278,45 +280,26 @@ PodsSample PodsTracker::sample_locked(double t) const {
   return s;
 }
 
-namespace {
-// object[key] moved into out when present.
-void keep(json& object, json& out, const char* key) {
-  if (object.is_object() && object.contains(key)) out[key] = std::move(object[key]);
-}
-}  // namespace
-
 void project_pod(json& pod) {
   if (!pod.is_object()) return;
-  json meta = json::object(), spec = json::object(), status = json::object();
-  json& m = pod["metadata"];
-  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "deletionTimestamp"})
-    keep(m, meta, k);
   auto controller = controller_of(pod);
+  json ready = kube::conditions_of(pod, "Ready");
+  json out = kube::kept(
+      pod, {{"metadata", {"name", "namespace", "uid", "resourceVersion", "deletionTimestamp"}},
+            {"spec",
+             {"nodeName", "nodeSelector", "affinity", "tolerations", "topologySpreadConstraints"}},
+            {"status", {"phase"}}});
   if (!controller.first.empty())
-    meta["ownerReferences"] = json::array(
+    out["metadata"]["ownerReferences"] = json::array(
         {{{"kind", controller.first}, {"name", controller.second}, {"controller", true}}});
-  json& sp = pod["spec"];
-  for (const char* k :
-       {"nodeName", "nodeSelector", "affinity", "tolerations", "topologySpreadConstraints"})
-    keep(sp, spec, k);
-  json& st = pod["status"];
-  keep(st, status, "phase");
-  if (st.is_object() && st.contains("conditions") && st["conditions"].is_array())
-    for (const auto& c : st["conditions"])
-      if (c.is_object() && c.value("type", "") == "Ready")
-        status["conditions"] =
-            json::array({{{"type", "Ready"}, {"status", c.value("status", "")}}});
-  pod =
-      json{{"metadata", std::move(meta)}, {"spec", std::move(spec)}, {"status", std::move(status)}};
+  if (!ready.empty()) out["status"]["conditions"] = std::move(ready);
+  pod = std::move(out);
 }
 
 void project_node(json& node) {
   if (!node.is_object()) return;
-  json meta = json::object(), spec = json::object();
-  json& m = node["metadata"];
-  for (const char* k : {"name", "uid", "resourceVersion", "labels"}) keep(m, meta, k);
-  keep(node["spec"], spec, "taints");
-  node = json{{"metadata", std::move(meta)}, {"spec", std::move(spec)}};
+  node = kube::kept(
+      node, {{"metadata", {"name", "uid", "resourceVersion", "labels"}}, {"spec", {"taints"}}});
 }
 
 std::optional<PdbSample> pdb_sample(const kube::WatchEvent& event, double t) {
@@ -324,6 +307,7 @@ std::optional<PdbSample> pdb_sample(const kube::WatchEvent& event, double t) {
   PdbSample s;
   s.t = t;
   s.name = name_of(event.object);
+  s.ns = str_at(event.object, json::json_pointer("/metadata/namespace"));
   s.desired_healthy = int_at(event.object, json::json_pointer("/status/desiredHealthy"));
   s.current_healthy = int_at(event.object, json::json_pointer("/status/currentHealthy"));
   s.expected_pods = int_at(event.object, json::json_pointer("/status/expectedPods"));

@@ -375,14 +375,17 @@ std::string evictions_text(const std::vector<const observe::EvictionEvent*>& v) 
 // status than that status allowed went past the budget: the API server
 // judged it on a stale status. Evictions after the breach did not cause it.
 // Without any, the lead-up (since Ready last met the floor) is named, and
-// without those the loss was not ours.
+// without those the loss was not ours. Only evictions in the budget's own
+// namespace count: a zone drain also evicts other namespaces' pods, which
+// this budget never allowed or refused.
 std::string breach_evidence(const TimelineSnapshot& snap,
                             const std::vector<observe::PdbSample>& budget,
                             const std::vector<PodsSample>* pods,
                             const std::function<int(double)>& floor_at, double from, double at) {
+  const std::string ns_prefix = budget.front().ns.empty() ? "" : budget.front().ns + "/";
   std::vector<const observe::EvictionEvent*> ev;
   for (const auto& e : snap.evictions)
-    if (e.t <= at + kEps) ev.push_back(&e);
+    if (e.t <= at + kEps && e.pod.compare(0, ns_prefix.size(), ns_prefix) == 0) ev.push_back(&e);
   std::stable_sort(ev.begin(), ev.end(), [](auto* a, auto* b) { return a->t < b->t; });
 
   std::vector<const observe::EvictionEvent*> past;

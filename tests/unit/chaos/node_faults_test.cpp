@@ -57,5 +57,60 @@ TEST(NodeFaults, Untaint_RemovesOnlyOurNoExecuteTaint) {
   EXPECT_EQ(patched_taints(*fake), json::array({someone}));
 }
 
+// A node from a recent list is patched without a GET, guarded by the listed
+// resourceVersion (issue 14: 1 request per node, was 2).
+TEST(NodeFaults, AListedNodeIsPatchedWithItsResourceVersionAndNoGet) {
+  auto fake = std::make_shared<FakeTransport>();
+  fake->on("PATCH", kNode, 200, "{}");
+  auto client = client_of(fake);
+  json listed = node_with(json::array());
+
+  EXPECT_EQ(cordon_node(client, "n1", "run-1", &listed), NodeChange::Applied);
+  EXPECT_EQ(fake->count("GET", kNode), 0u);
+  ASSERT_EQ(fake->count("PATCH", kNode), 1u);
+  json patch = json::parse(fake->sent().back().body);
+  EXPECT_EQ(patch["metadata"]["resourceVersion"], "3");
+  EXPECT_EQ(patch["spec"]["unschedulable"], true);
+}
+
+// The node moved since the list: the API server refuses the stale
+// resourceVersion (409), the node is read afresh and the patch sent again
+// with the new one.
+TEST(NodeFaults, AStaleListedNodeIsReadAgainOnConflict) {
+  auto fake = std::make_shared<FakeTransport>();
+  fake->on("PATCH", kNode, 409, R"({"kind":"Status","code":409,"reason":"Conflict"})");
+  fake->on("PATCH", kNode, 200, "{}");
+  json fresh = node_with(json::array());
+  fresh["metadata"]["resourceVersion"] = "7";
+  fake->on("GET", kNode, 200, fresh.dump());
+  auto client = client_of(fake);
+  json listed = node_with(json::array());
+
+  EXPECT_EQ(cordon_node(client, "n1", "run-1", &listed), NodeChange::Applied);
+  EXPECT_EQ(fake->count("GET", kNode), 1u);
+  ASSERT_EQ(fake->count("PATCH", kNode), 2u);
+  EXPECT_EQ(json::parse(fake->sent().back().body)["metadata"]["resourceVersion"], "7");
+}
+
+// "Nothing to do" is never decided from a list, which may predate the change
+// that matters: the list shows no mark of ours, the node itself does, and
+// the undo happens.
+TEST(NodeFaults, NothingToDoFromAListIsConfirmedByAGet) {
+  auto fake = std::make_shared<FakeTransport>();
+  json fresh = node_with(json::array(), {{kCordonedAnnotation, "run-1"}});
+  fresh["spec"]["unschedulable"] = true;
+  fresh["metadata"]["resourceVersion"] = "9";
+  fake->on("GET", kNode, 200, fresh.dump());
+  fake->on("PATCH", kNode, 200, "{}");
+  auto client = client_of(fake);
+  json listed = node_with(json::array());  // before our cordon
+
+  EXPECT_EQ(uncordon_node(client, "n1", "run-1", &listed), NodeChange::Applied);
+  EXPECT_EQ(fake->count("GET", kNode), 1u);
+  json patch = json::parse(fake->sent().back().body);
+  EXPECT_EQ(patch["spec"]["unschedulable"], false);
+  EXPECT_EQ(patch["metadata"]["resourceVersion"], "9");
+}
+
 }  // namespace
 }  // namespace faultline::chaos

@@ -101,3 +101,52 @@ TEST(Rollback, DeletesThePodsTheRunCreated) {
 
 }  // namespace
 }  // namespace faultline::chaos
+
+namespace faultline::chaos {
+namespace {
+
+// Many node undos: one list of the nodes, then one PATCH per node from it (no
+// GET each); a node the list does not have is read by itself.
+TEST(Rollback, ManyNodeUndosListTheNodesOnceAndPatchEachFromTheList) {
+  auto fake = std::make_shared<faultline::testing::FakeTransport>();
+  const int n = 20;
+  json items = json::array();
+  std::vector<JournalEntry> entries;
+  for (int i = 0; i < n; ++i) {
+    std::string name = "n" + std::to_string(i);
+    items.push_back({{"metadata",
+                      {{"name", name},
+                       {"resourceVersion", std::to_string(100 + i)},
+                       {"annotations", {{kCordonedAnnotation, "run-1"}}}}},
+                     {"spec", {{"unschedulable", true}}}});
+    fake->on("PATCH", "/api/v1/nodes/" + name, 200, "{}");
+    entries.push_back({i + 1, "cordon", "node", "", name, "", "applied", "", 0, -1});
+  }
+  // One more, gone from the list (deleted meanwhile): read by itself.
+  entries.push_back({n + 1, "cordon", "node", "", "gone", "", "applied", "", 0, -1});
+  fake->on(
+      "GET", "/api/v1/nodes", 200,
+      json({{"kind", "NodeList"}, {"metadata", {{"resourceVersion", "200"}}}, {"items", items}})
+          .dump());
+  kube::Client client = testing::fake_client(fake);
+
+  auto outcome = rollback_entries(client, "run-1", entries, [] { return 1.0; }, 10s, 4, {});
+
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_EQ(fake->count("GET", "/api/v1/nodes"), 1u);
+  EXPECT_EQ(fake->count("GET", "/api/v1/nodes/gone"), 1u);  // 404 from the fake: gone
+  for (int i = 0; i < n; ++i) {
+    std::string name = "n" + std::to_string(i);
+    EXPECT_EQ(fake->count("GET", "/api/v1/nodes/" + name), 0u) << name;
+    ASSERT_EQ(fake->count("PATCH", "/api/v1/nodes/" + name), 1u) << name;
+  }
+  for (const auto& r : fake->sent()) {
+    if (r.method == "PATCH" && r.path == "/api/v1/nodes/n3") {
+      EXPECT_EQ(json::parse(r.body)["metadata"]["resourceVersion"], "103");
+    }
+  }
+  for (const auto& e : entries) EXPECT_EQ(e.state, "reverted") << e.name;
+}
+
+}  // namespace
+}  // namespace faultline::chaos

@@ -169,7 +169,7 @@ TEST(PodsTracker, FallbackDesiredIsFrozenAtFaultStart) {
 
 TEST(PdbSample, ReadsTheDisruptionControllersStatus) {
   kube::WatchEvent e{"MODIFIED",
-                     {{"metadata", {{"name", "web"}}},
+                     {{"metadata", {{"name", "web"}, {"namespace", "shop"}}},
                       {"status",
                        {{"desiredHealthy", 4},
                         {"currentHealthy", 5},
@@ -178,6 +178,7 @@ TEST(PdbSample, ReadsTheDisruptionControllersStatus) {
   auto s = pdb_sample(e, 3);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->name, "web");
+  EXPECT_EQ(s->ns, "shop");
   EXPECT_EQ(s->desired_healthy, 4);
   EXPECT_EQ(s->current_healthy, 5);
   EXPECT_EQ(s->disruptions_allowed, 1);

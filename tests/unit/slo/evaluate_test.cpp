@@ -413,6 +413,7 @@ observe::PdbSample budget(double t, int desired_healthy, int disruptions_allowed
   observe::PdbSample p;
   p.t = t;
   p.name = "web";
+  p.ns = "shop";
   p.desired_healthy = desired_healthy;
   p.rule = "minAvailable " + std::to_string(desired_healthy);
   p.disruptions_allowed = disruptions_allowed;
@@ -506,6 +507,21 @@ TEST(Pdb, ABreachAfterReadyRecoveredFromTheEvictions_SaysNoneSince) {
   EXPECT_EQ(r.detail,
             "2 Ready < 4 during drain zone-a at t=14.0s; no eviction by this run since Ready last "
             "met the budget at t=12.0s");
+}
+
+// A zone drain evicts every namespace's pods; another namespace's evictions
+// are neither against this budget nor its lead-up.
+TEST(Pdb, EvictionsInOtherNamespacesAreNoEvidence) {
+  TimelineSnapshot snap;
+  snap.pdbs = {budget(0, 4, 0)};
+  snap.pods["pods"] = {pods(0, 6, {{"a", 6}}), pods(12, 6, {{"a", 3}})};
+  snap.disruptions = {{1, "drain zone-a", true, 11, 15}};
+  snap.evictions = {{11.1, "kube-system/dns-1", "n1", "drain zone-a"},
+                    {11.2, "shopping/web-1", "n1", "drain zone-a"}};
+  auto r = evaluate(pdb_slo(), snap, window(10, 30));
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.detail,
+            "3 Ready < 4 during drain zone-a at t=12.0s; no eviction by this run preceded it");
 }
 
 TEST(Pdb, APassNeverMentionsEvictions) {
