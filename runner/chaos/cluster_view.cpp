@@ -14,10 +14,14 @@ namespace res = kube::resources;
 void project_node_facts(json& node) {
   if (!node.is_object()) return;
   json conditions = kube::conditions_of(node);
-  json out =
-      kube::kept(node, {{"metadata", {"name", "uid", "resourceVersion", "labels", "annotations"}},
-                        {"spec", {"unschedulable", "taints"}},
-                        {"status", {}}});
+  json spec =
+      node.contains("spec") && node["spec"].is_object() ? std::move(node["spec"]) : json::object();
+  json out = kube::kept(
+      node,
+      {{"metadata", {"name", "uid", "resourceVersion", "labels", "annotations"}}, {"status", {}}});
+  // The spec whole (podCIDRs, providerID, taints, unschedulable: ~200 bytes):
+  // a patch from a list is tested against it (node_faults.cpp).
+  out["spec"] = std::move(spec);
   if (!conditions.empty()) out["status"]["conditions"] = std::move(conditions);
   node = std::move(out);
 }

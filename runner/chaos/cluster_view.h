@@ -21,9 +21,7 @@ class ClusterView {
  public:
   explicit ClusterView(kube::Client client) : client_(std::move(client)) {}
 
-  // A fresh list, items only, each reduced to metadata (name, uid,
-  // resourceVersion, labels, annotations), spec (unschedulable, taints) and
-  // status.conditions (type, status).
+  // A fresh list, items only, each reduced by project_node_facts.
   json nodes();
   std::vector<std::string> zones();  // sorted, from node labels
   // The same, from a list nodes() returned: one list serves a whole fault
@@ -44,9 +42,8 @@ class ClusterView {
 };
 
 // What faults, guards and cluster.nodes() read of a node, in place:
-// metadata (name, uid, resourceVersion, labels, annotations), spec
-// (unschedulable, taints), status.conditions (type, status). For
-// ListOptions::project.
+// metadata (name, uid, resourceVersion, labels, annotations), the spec
+// whole, status.conditions (type, status). For ListOptions::project.
 void project_node_facts(json& node);
 
 // The items of a list, by value: `for (auto& x : items(client.list(...)))` is

@@ -57,28 +57,55 @@ TEST(NodeFaults, Untaint_RemovesOnlyOurNoExecuteTaint) {
   EXPECT_EQ(patched_taints(*fake), json::array({someone}));
 }
 
-// A node from a recent list is patched without a GET, guarded by the listed
-// resourceVersion (issue 14: 1 request per node, was 2).
-TEST(NodeFaults, AListedNodeIsPatchedWithItsResourceVersionAndNoGet) {
+// A node from a recent list is patched without a GET: a JSON patch whose
+// test ops hold it to the listed spec and the annotations it changes (not to
+// the resourceVersion, which status heartbeats move; issue 14: 1 request per
+// node, was 2).
+TEST(NodeFaults, AListedNodeIsPatchedWithTestsOnWhatTheDecisionReadAndNoGet) {
   auto fake = std::make_shared<FakeTransport>();
   fake->on("PATCH", kNode, 200, "{}");
   auto client = client_of(fake);
-  json listed = node_with(json::array());
+  json listed = node_with(json::array(), {{"other", "x"}});
 
   EXPECT_EQ(cordon_node(client, "n1", "run-1", &listed), NodeChange::Applied);
   EXPECT_EQ(fake->count("GET", kNode), 0u);
   ASSERT_EQ(fake->count("PATCH", kNode), 1u);
-  json patch = json::parse(fake->sent().back().body);
-  EXPECT_EQ(patch["metadata"]["resourceVersion"], "3");
-  EXPECT_EQ(patch["spec"]["unschedulable"], true);
+  const auto sent = fake->sent().back();  // sent() is a copy
+  EXPECT_EQ(sent.headers.at("Content-Type"), "application/json-patch+json");
+  EXPECT_EQ(json::parse(sent.body),
+            json::parse(R"([{"op":"test","path":"/spec","value":{"taints":[]}},
+                            {"op":"add","path":"/metadata/annotations/faultline.io~1cordoned-by","value":"run-1"},
+                            {"op":"add","path":"/spec/unschedulable","value":true}])"));
 }
 
-// The node moved since the list: the API server refuses the stale
-// resourceVersion (409), the node is read afresh and the patch sent again
-// with the new one.
-TEST(NodeFaults, AStaleListedNodeIsReadAgainOnConflict) {
+// The undo tests the annotation it decided on, then removes it.
+TEST(NodeFaults, AListedUncordonTestsOurAnnotationAndRemovesIt) {
   auto fake = std::make_shared<FakeTransport>();
-  fake->on("PATCH", kNode, 409, R"({"kind":"Status","code":409,"reason":"Conflict"})");
+  fake->on("PATCH", kNode, 200, "{}");
+  auto client = client_of(fake);
+  json listed = node_with(json::array(), {{kCordonedAnnotation, "run-1"}});
+  listed["spec"]["unschedulable"] = true;
+
+  EXPECT_EQ(uncordon_node(client, "n1", "run-1", &listed), NodeChange::Applied);
+  EXPECT_EQ(fake->count("GET", kNode), 0u);
+  json ops = json::parse(fake->sent().back().body);
+  ASSERT_EQ(ops.size(), 4u) << ops.dump();
+  EXPECT_EQ(
+      ops[1],
+      json::parse(
+          R"({"op":"test","path":"/metadata/annotations/faultline.io~1cordoned-by","value":"run-1"})"));
+  EXPECT_EQ(
+      ops[2],
+      json::parse(R"({"op":"remove","path":"/metadata/annotations/faultline.io~1cordoned-by"})"));
+  EXPECT_EQ(ops[3], json::parse(R"({"op":"add","path":"/spec/unschedulable","value":false})"));
+}
+
+// The node changed where it matters since the list: the API server refuses
+// the test (422), the node is read afresh and patched with its
+// resourceVersion.
+TEST(NodeFaults, AListedNodeThatChangedIsReadAgainWhenTheTestFails) {
+  auto fake = std::make_shared<FakeTransport>();
+  fake->on("PATCH", kNode, 422, R"({"kind":"Status","code":422,"reason":"Invalid"})");
   fake->on("PATCH", kNode, 200, "{}");
   json fresh = node_with(json::array());
   fresh["metadata"]["resourceVersion"] = "7";

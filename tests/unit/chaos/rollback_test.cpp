@@ -142,7 +142,8 @@ TEST(Rollback, ManyNodeUndosListTheNodesOnceAndPatchEachFromTheList) {
   }
   for (const auto& r : fake->sent()) {
     if (r.method == "PATCH" && r.path == "/api/v1/nodes/n3") {
-      EXPECT_EQ(json::parse(r.body)["metadata"]["resourceVersion"], "103");
+      EXPECT_EQ(json::parse(r.body)[0],
+                json::parse(R"({"op":"test","path":"/spec","value":{"unschedulable":true}})"));
     }
   }
   for (const auto& e : entries) EXPECT_EQ(e.state, "reverted") << e.name;
