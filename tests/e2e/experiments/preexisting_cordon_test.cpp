@@ -3,6 +3,9 @@
 // other node back as it was.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "runner/chaos/cluster_view.h"
 #include "tests/e2e/cluster_env.h"
 #include "tests/e2e/experiments/experiment_env.h"
@@ -15,11 +18,27 @@ namespace res = kube::resources;
 class PreexistingCordon : public ::testing::Test {
  protected:
   void TearDown() override { kubectl("uncordon zone-a-1"); }
+
+  // The node lifecycle controller answers a cordon with the
+  // node.kubernetes.io/unschedulable:NoSchedule taint, a moment later: the
+  // "before" snapshot waits for it, or the controller's taint would read as
+  // a change the run made (seen once in a rehearsal).
+  static void wait_for_the_controllers_taint(const std::string& node) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < until) {
+      auto n = cluster_client().get(res::kNodes, "", node);
+      for (const auto& t : n["spec"].value("taints", json::array()))
+        if (t.value("key", "") == "node.kubernetes.io/unschedulable") return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << node << ": no node.kubernetes.io/unschedulable taint within 30 s of the cordon";
+  }
 };
 
 TEST_F(PreexistingCordon, ZoneOutageLeavesAnOperatorsCordonInPlace) {
   fresh_demo();
   kubectl("cordon zone-a-1");
+  wait_for_the_controllers_taint("zone-a-1");
   NodeSnapshot before = snapshot_nodes();  // zone-a-1 cordoned, by someone else
   Scratch scratch;
   std::string out_dir = scratch.output_dir(), output;
