@@ -88,7 +88,7 @@ json Chaos::node_mutation(const std::string& action, const std::vector<std::stri
           std::find(nodes.begin(), nodes.end(), e.name) != nodes.end())
         mine.push_back(e);
     auto outcome = rollback_entries(client_, run, mine, options_.clock, std::chrono::seconds(60),
-                                    options_.concurrency);
+                                    options_.concurrency, {}, {}, listed);
     for (const auto& e : mine) journal_.update(e.id, e.state, e.note, e.t_reverted);
     journal_.persist();
     {
@@ -158,7 +158,8 @@ json Chaos::cordon_zone(const std::string& zone) {
 }
 
 json Chaos::uncordon_zone(const std::string& zone) {
-  auto result = node_mutation("cordon", zone_node_names(zone, view_.nodes()), true);
+  json all = view_.nodes();  // the zone's names and each node's state for its patch
+  auto result = node_mutation("cordon", zone_node_names(zone, all), true, &all);
   leave_zone(zone);
   if (on_fault_) on_fault_("uncordon " + zone);
   return result;
@@ -219,9 +220,10 @@ json Chaos::fail_zone(const std::string& zone) {
 }
 
 json Chaos::restore_zone(const std::string& zone) {
-  auto nodes = zone_node_names(zone, view_.nodes());
-  auto result = node_mutation("taint", nodes, true);
-  node_mutation("cordon", nodes, true);
+  json all = view_.nodes();
+  auto nodes = zone_node_names(zone, all);
+  auto result = node_mutation("taint", nodes, true, &all);
+  node_mutation("cordon", nodes, true);  // lists afresh: the untaints moved the nodes' specs
   leave_zone(zone);
   if (on_fault_) on_fault_("restore " + zone);
   return result;
@@ -299,6 +301,7 @@ json Chaos::kill_pods(const KillOptions& o) {
   options_.guards.check_namespace(o.ns);
   kube::ListOptions list;
   list.label_selector = o.selector;
+  list.project = project_pod_state;
   std::vector<json> candidates;
   for (const auto& p : items(client_.list(res::kPods, o.ns, list))) {
     if (pod_terminating(p)) continue;
@@ -346,6 +349,7 @@ json Chaos::violate_pdb(const std::string& ns, const std::string& name, int by,
   std::string selector = selector_to_string(pdb["spec"].value("selector", json::object()));
   kube::ListOptions list;
   list.label_selector = selector;
+  list.project = project_pod_state;
   std::vector<json> healthy;
   size_t expected = 0;
   for (const auto& p : items(client_.list(res::kPods, ns, list))) {

@@ -81,8 +81,8 @@ class Chaos {
   RollbackOutcome rollback(std::chrono::seconds deadline);
 
  private:
-  // `listed`: the nodes as a list just returned them (each patch is sent
-  // with its node's resourceVersion, no GET first); may be null.
+  // `listed`: the nodes as a list just returned them (each patch is tested
+  // against its node's listed spec, no GET first); may be null.
   json node_mutation(const std::string& action, const std::vector<std::string>& nodes, bool undo,
                      const json* listed = nullptr);
   json drain(const std::vector<std::string>& nodes, const DrainOptions& options);

@@ -93,6 +93,17 @@ bool pod_ready(const json& pod) {
   return false;
 }
 
+void project_pod_state(json& pod) {
+  if (!pod.is_object()) return;
+  json ready = kube::conditions_of(pod, "Ready");
+  json out = kube::kept(
+      pod, {{"metadata", {"name", "namespace", "uid", "deletionTimestamp", "ownerReferences"}},
+            {"spec", {"nodeName"}},
+            {"status", {"phase"}}});
+  if (!ready.empty()) out["status"]["conditions"] = std::move(ready);
+  pod = std::move(out);
+}
+
 bool pod_terminating(const json& pod) { return pod["metadata"].contains("deletionTimestamp"); }
 
 std::string pod_node(const json& pod) {

@@ -36,6 +36,12 @@ using NodeIndex = std::map<std::string, json>;
 
 // The nodes as one list returns them now, by name; empty if the list failed
 // (each undo then reads its node itself: slower, never wrong).
+NodeIndex index_nodes(const json& nodes) {
+  NodeIndex out;
+  for (const auto& n : nodes) out[n["metadata"].value("name", "")] = n;
+  return out;
+}
+
 NodeIndex list_nodes(kube::Client& client) {
   NodeIndex out;
   try {
@@ -90,7 +96,8 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
                                  std::vector<JournalEntry>& entries,
                                  const std::function<double()>& clock,
                                  std::chrono::seconds deadline, size_t concurrency,
-                                 std::stop_token stop, const std::function<void()>& after_round) {
+                                 std::stop_token stop, const std::function<void()>& after_round,
+                                 const json* listed_nodes) {
   auto until = std::chrono::steady_clock::now() + deadline;
   std::vector<size_t> pending;
   for (size_t i = entries.size(); i-- > 0;)
@@ -109,7 +116,11 @@ RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id
                                          left >= std::chrono::seconds(30) ? config.max_retries : 0);
     size_t node_undos = 0;
     for (size_t i : pending) node_undos += node_entry(entries[i]);
-    const NodeIndex listed = node_undos >= kListNodesFrom ? list_nodes(bounded) : NodeIndex{};
+    // A later round lists afresh: the nodes the first one patched have moved on.
+    const NodeIndex listed = listed_nodes                   ? index_nodes(*listed_nodes)
+                             : node_undos >= kListNodesFrom ? list_nodes(bounded)
+                                                            : NodeIndex{};
+    listed_nodes = nullptr;
     auto errors = parallel_for_each<size_t>(pending, concurrency, [&](const size_t& i) {
       auto& e = entries[i];
       e.state = undo(bounded, run_id, e, listed);

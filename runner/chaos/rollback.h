@@ -36,12 +36,15 @@ using DrillUndo =
 // (their owner undoes them: DrillUndo). Failed
 // undos are retried with backoff until `deadline` has passed or `stop` is
 // requested (`faultline recover` on SIGTERM: what is left stays journaled).
+// `listed_nodes`, a node list (project_node_facts) the caller made just now,
+// serves the first round instead of a list of its own.
 RollbackOutcome rollback_entries(kube::Client& client, const std::string& run_id,
                                  std::vector<JournalEntry>& entries,
                                  const std::function<double()>& clock,
                                  std::chrono::seconds deadline, size_t concurrency,
                                  std::stop_token stop = {},
-                                 const std::function<void()>& after_round = {});
+                                 const std::function<void()>& after_round = {},
+                                 const json* listed_nodes = nullptr);
 
 struct RecoveryReport {
   int journals_found = 0;

@@ -109,6 +109,7 @@ json ScriptHost::pods(const json& filter) {
   return guarded("cluster.pods", [&] {
     kube::ListOptions list;
     list.label_selector = o.str("selector", experiment_.target.selector);
+    list.project = chaos::project_pod_state;
     json out = json::array();
     for (const auto& p : chaos::items(
              client_.list(res::kPods, o.str("namespace", experiment_.target.namespace_), list))) {
@@ -322,8 +323,14 @@ int ScriptHost::desired_replicas(const std::string& ns, const std::string& selec
   if (found) return desired;
   kube::ListOptions list;
   list.label_selector = selector;
-  for (const auto& p : chaos::items(client_.list(res::kPods, ns, list)))
-    if (!chaos::pod_terminating(p)) ++desired;
+  list.project = chaos::project_pod_state;
+  client_.list_each(
+      res::kPods, ns, list,
+      [&](json& p) {
+        desired += !chaos::pod_terminating(p);
+        return true;
+      },
+      [&] { desired = 0; });
   return desired;
 }
 

@@ -85,11 +85,14 @@ std::vector<VantagePlan> plan_vantages(kube::Client& client, const Experiment& e
     if (auto* h = std::get_if<observe::HttpProbeSpec>(&p.spec); h && h->from) any = true;
   if (!any) return plans;
   std::map<std::string, std::string> zone_of_node;
+  kube::ListOptions nodes;
+  nodes.project = chaos::project_node_facts;
   std::set<std::string> present =
-      node_zones(chaos::items(client.list(res::kNodes, "")), &zone_of_node);
+      node_zones(chaos::items(client.list(res::kNodes, "", nodes)), &zone_of_node);
   std::set<std::string> target_zones;
   kube::ListOptions o;
   o.label_selector = e.target.selector;
+  o.project = chaos::project_pod_state;
   for (const auto& pod : chaos::items(client.list(res::kPods, e.target.namespace_, o))) {
     auto node = pod.value("spec", json::object()).value("nodeName", std::string());
     if (auto it = zone_of_node.find(node); it != zone_of_node.end() && !chaos::pod_terminating(pod))

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "runner/chaos/chaos.h"
+#include "runner/chaos/cluster_view.h"
 #include "runner/common/error.h"
 #include "tests/unit/chaos/fake_client.h"
 
@@ -110,6 +111,45 @@ TEST_F(KillPods, GoneOrReplacedPods_AreNotCountedAsKilled) {
     if (e.name == "p0" || e.name == "p1") {
       EXPECT_EQ(e.state, "skipped") << e.name;
     }
+}
+
+TEST(ProjectPodState, KeepsWhatThePodHelpersReadAndNothingElse) {
+  json pod = {
+      {"metadata",
+       {{"name", "web-1"},
+        {"namespace", "shop"},
+        {"uid", "u1"},
+        {"labels", {{"app", "web"}}},
+        {"managedFields", json::array({{{"manager", "kubelet"}, {"fieldsV1", {{"f:x", {}}}}}})},
+        {"ownerReferences",
+         json::array({{{"kind", "ReplicaSet"}, {"name", "web-abc"}, {"controller", true}}})}}},
+      {"spec",
+       {{"nodeName", "zone-a-1"},
+        {"containers", json::array({{{"name", "app"}, {"image", "registry.k8s.io/pause:3.10"}}})},
+        {"volumes", json::array({{{"name", "token"}}})}}},
+      {"status",
+       {{"phase", "Running"},
+        {"podIP", "10.0.0.1"},
+        {"conditions", json::array({{{"type", "PodScheduled"}, {"status", "True"}},
+                                    {{"type", "Ready"}, {"status", "True"}}})}}}};
+  const json whole = pod;
+
+  project_pod_state(pod);
+
+  for (const json* p : std::initializer_list<const json*>{&whole, &pod}) {
+    EXPECT_TRUE(pod_ready(*p));
+    EXPECT_FALSE(pod_terminating(*p));
+    EXPECT_EQ(pod_node(*p), "zone-a-1");
+    EXPECT_EQ(pod_ref(*p), "shop/web-1");
+    EXPECT_EQ(controller_kind(*p), "ReplicaSet");
+  }
+  EXPECT_EQ(pod["metadata"]["uid"], "u1");
+  EXPECT_EQ(pod["status"]["phase"], "Running");
+  EXPECT_FALSE(pod["metadata"].contains("managedFields"));
+  EXPECT_FALSE(pod["metadata"].contains("labels"));
+  EXPECT_FALSE(pod["spec"].contains("containers"));
+  EXPECT_FALSE(pod["status"].contains("podIP"));
+  EXPECT_EQ(pod["status"]["conditions"].size(), 1u);
 }
 
 }  // namespace

@@ -149,5 +149,32 @@ TEST(Rollback, ManyNodeUndosListTheNodesOnceAndPatchEachFromTheList) {
   for (const auto& e : entries) EXPECT_EQ(e.state, "reverted") << e.name;
 }
 
+TEST(Rollback, TheCallersNodeListServesTheFirstRoundWithoutAListOfItsOwn) {
+  auto fake = std::make_shared<faultline::testing::FakeTransport>();
+  json listed = json::array();
+  std::vector<JournalEntry> entries;
+  for (int i = 0; i < 3; ++i) {  // below kListNodesFrom: without the list, a GET each
+    std::string name = "n" + std::to_string(i);
+    listed.push_back(
+        {{"metadata", {{"name", name}, {"annotations", {{kCordonedAnnotation, "run-1"}}}}},
+         {"spec", {{"unschedulable", true}}}});
+    fake->on("PATCH", "/api/v1/nodes/" + name, 200, "{}");
+    entries.push_back({i + 1, "cordon", "node", "", name, "", "applied", "", 0, -1});
+  }
+  kube::Client client = testing::fake_client(fake);
+
+  auto outcome = rollback_entries(
+      client, "run-1", entries, [] { return 1.0; }, 10s, 2, {}, {}, &listed);
+
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_EQ(fake->count("GET", "/api/v1/nodes"), 0u);
+  for (int i = 0; i < 3; ++i) {
+    std::string name = "n" + std::to_string(i);
+    EXPECT_EQ(fake->count("GET", "/api/v1/nodes/" + name), 0u) << name;
+    EXPECT_EQ(fake->count("PATCH", "/api/v1/nodes/" + name), 1u) << name;
+  }
+  for (const auto& e : entries) EXPECT_EQ(e.state, "reverted") << e.name;
+}
+
 }  // namespace
 }  // namespace faultline::chaos
