@@ -34,14 +34,15 @@ constexpr size_t kListNodesFrom = 16;
 
 using NodeIndex = std::map<std::string, json>;
 
-// The nodes as one list returns them now, by name; empty if the list failed
-// (each undo then reads its node itself: slower, never wrong).
+// A node list the caller made, by name.
 NodeIndex index_nodes(const json& nodes) {
   NodeIndex out;
   for (const auto& n : nodes) out[n["metadata"].value("name", "")] = n;
   return out;
 }
 
+// The nodes as one list returns them now, by name; empty if the list failed
+// (each undo then reads its node itself: slower, never wrong).
 NodeIndex list_nodes(kube::Client& client) {
   NodeIndex out;
   try {

@@ -4,7 +4,6 @@
 
 #include "runner/chaos/cluster_view.h"
 #include "runner/common/error.h"
-#include "runner/kube/projection.h"
 
 namespace faultline::experiment {
 
@@ -26,7 +25,7 @@ bool exists(kube::Client& client, const kube::Resource& r, const std::string& ns
 }
 
 // Preflight asks only "is there one?": each list below reads page by page,
-// cut to the field it tests, and stops at the first match. (It listed the
+// projected, and stops at the first match. (It listed the
 // target's pods, the nodes and the slices whole: at 1,500 pods ~40 MB of DOM,
 // most of the runner's peak heap by heaptrack, issue 14.)
 // A first page this small nearly always answers (its body is ~0.3 MB of pods).
@@ -37,7 +36,7 @@ bool any_active_pod(kube::Client& client, const std::string& ns, const std::stri
   kube::ListOptions o;
   o.label_selector = selector;
   o.limit = kAnyPageSize;
-  o.project = [](json& pod) { pod = kube::kept(pod, {{"metadata", {"deletionTimestamp"}}}); };
+  o.project = chaos::project_pod_state;
   bool found = false;
   try {
     client.list_each(res::kPods, ns, o, [&](json& pod) {
@@ -65,22 +64,6 @@ bool any_ready_endpoint(kube::Client& client, const std::string& ns, const std::
     return !found;
   });
   return found;
-}
-
-// The zones the nodes' labels name.
-std::set<std::string> node_zones(kube::Client& client) {
-  kube::ListOptions o;
-  o.project = [](json& node) { node = kube::kept(node, {{"metadata", {"labels"}}}); };
-  std::set<std::string> zones;
-  client.list_each(
-      res::kNodes, "", o,
-      [&](json& n) {
-        zones.insert(n["metadata"].value("labels", json::object()).value(chaos::kZoneLabel, ""));
-        return true;
-      },
-      [&] { zones.clear(); });
-  zones.erase("");
-  return zones;
 }
 
 class Checker {
@@ -152,7 +135,8 @@ class Checker {
       for (const auto& z : e_.params["zones"])
         if (z.is_string()) named.push_back(z);
     if (named.empty()) return;
-    const std::set<std::string> present = node_zones(client_);
+    const auto zones = chaos::ClusterView(client_).zones();  // nodes listed projected
+    const std::set<std::string> present(zones.begin(), zones.end());
     for (const auto& z : named) {
       if (present.count(z)) continue;
       std::string known;
