@@ -97,6 +97,8 @@ struct Endpoint {
   bool ready = false;
 };
 
+// A new field must also be copied by simulate's copy_without_pods
+// (runner/plan/simulate.cpp).
 struct Snapshot {
   std::vector<Node> nodes;
   std::vector<Pod> pods;

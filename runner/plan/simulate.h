@@ -78,6 +78,8 @@ std::string fit_error(const Pod& pod, const ClusterState& cluster, std::vector<s
 
 // The cluster as the scheduler sees it: node infos with their pods.
 ClusterState cluster_state(const Snapshot& snapshot);
+// The same with only `pods` (pointers into the caller's storage) placed.
+ClusterState cluster_state(const Snapshot& snapshot, const std::vector<const Pod*>& pods);
 
 bool selects_target(const Scenario& scenario, const Pod& pod);
 Outcome simulate(const Snapshot& snapshot, const Scenario& scenario);

@@ -81,10 +81,12 @@ std::string event(const std::string& type, const json& object) {
   return json{{"type", type}, {"object", object}}.dump() + "\n";
 }
 
-// A paginated list of `count` items made by make(i), 500 a page.
+// A paginated list of `count` items made by make(i), `limit` a page (the
+// client's, as the API server honours it; no limit: one page).
 void list(Exchange& ex, int count, const std::function<json(int)>& make) {
   int from = ex.request.query.count("continue") ? std::stoi(ex.request.query.at("continue")) : 0;
-  int to = std::min(count, from + 500);
+  int limit = ex.request.query.count("limit") ? std::stoi(ex.request.query.at("limit")) : 0;
+  int to = limit > 0 ? std::min(count, from + limit) : count;
   json items = json::array();
   for (int i = from; i < to; ++i) items.push_back(make(i));
   json meta = {{"resourceVersion", "100"}};
