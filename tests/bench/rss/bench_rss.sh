@@ -8,11 +8,13 @@
 # times. A benchmark: it prints figures and asserts nothing about them.
 #
 # usage: bench_rss.sh [--state DIR] [--nodes-per-zone N] [--replicas R]
-#                     [--max-unavailable PCT] [--binary FAULTLINE] [--keep]
+#                     [--max-unavailable PCT] [--within SECONDS] [--binary FAULTLINE] [--keep]
 #   --state            cluster state dir (default /tmp/faultline-bench-rss)
 #   --nodes-per-zone   default 100
 #   --replicas         default 600
 #   --max-unavailable  the PDB's maxUnavailable (default 10%)
+#   --within           the drain's timeout and the replacement SLO's bound, s
+#                      (default 180; a zone of thousands of pods needs more)
 #   --binary           the faultline binary (default $FAULTLINE_BINARY, else build/runner/faultline)
 #   --keep             leave the cluster running (default: down.sh at the end)
 set -euo pipefail
@@ -22,6 +24,7 @@ state=/tmp/faultline-bench-rss
 per_zone=100
 replicas=600
 max_unavailable=10%
+within=180
 binary=${FAULTLINE_BINARY:-$src/build/runner/faultline}
 keep=
 while (($#)); do
@@ -30,14 +33,16 @@ while (($#)); do
     --nodes-per-zone) per_zone=$2; shift 2 ;;
     --replicas) replicas=$2; shift 2 ;;
     --max-unavailable) max_unavailable=$2; shift 2 ;;
+    --within) within=$2; shift 2 ;;
     --binary) binary=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench_rss.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ $per_zone =~ ^[0-9]+$ && $per_zone -ge 1 ]] || { echo "bench_rss.sh: --nodes-per-zone expects a number >= 1, got '$per_zone'" >&2; exit 2; }
 [[ $replicas =~ ^[0-9]+$ && $replicas -ge 3 ]] || { echo "bench_rss.sh: --replicas expects a number >= 3, got '$replicas'" >&2; exit 2; }
+[[ $within =~ ^[0-9]+$ && $within -ge 1 ]] || { echo "bench_rss.sh: --within expects seconds >= 1, got '$within'" >&2; exit 2; }
 [[ -x $binary ]] || { echo "bench_rss.sh: no faultline binary at $binary (build it, or pass --binary)" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "bench_rss.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 
@@ -149,7 +154,7 @@ APP
 # surviving zones, and the drill must start from an even spread.
 K delete namespace bench --ignore-not-found --wait=true --timeout=600s >/dev/null
 K apply -f "$work/app.yaml" >/dev/null
-K rollout status deployment/bench -n bench --timeout=900s >/dev/null
+K rollout status deployment/bench -n bench --timeout=1800s >/dev/null
 pods_in() { K get pods -n bench -l app=bench -o wide --no-headers | awk -v z="$1-" 'index($7, z) == 1' | wc -l; }
 zone=$(awk '{print $1}' <<<"$zones")
 in_zone=$(pods_in "$zone")
@@ -162,14 +167,14 @@ kind: Experiment
 metadata: { name: bench-rss-zone-drain }
 spec:
   script: zone_drain.lua
-  params: { zone: $zone, timeout: 180s, within: 180s }
+  params: { zone: $zone, timeout: ${within}s, within: ${within}s }
   target: { namespace: bench, selector: app=bench, service: bench }
   probes:
     - { name: endpoints, endpoints: { service: bench } }
     - { name: pods, pods: {} }
   slos:
     - { ready_endpoints: { service: bench, min: 1 } }
-    - { replacement: { within: 180s, max_skew: 1 } }
+    - { replacement: { within: ${within}s, max_skew: 1 } }
     - { pdb: { name: bench } }
   guards: { max_zones: 1, namespaces: [bench] }
   timing: { warmup: 3s, recovery: 30s, cooldown: 2s }

@@ -38,6 +38,28 @@ std::string held_outage(Scratch& scratch, const std::string& app) {
                          {"{ replacement: { within: 10s } }"});
 }
 
+// deploy_demo waits for the pods; the plan counts ready endpoints from the
+// Service's EndpointSlices, which the EndpointSlice controller updates a
+// moment later (a run of the e2e label planned 5 of 6 right after a previous
+// drill's replacements turned Ready).
+void wait_demo_endpoints_ready() {
+  auto client = cluster_client();
+  kube::ListOptions o;
+  o.label_selector = "kubernetes.io/service-name=checkout";
+  int ready = 0;
+  bool settled = eventually(
+      [&] {
+        ready = 0;
+        json slices = client.list(kube::resources::kEndpointSlices, "shop", o);
+        for (const auto& slice : slices["items"])
+          for (const auto& e : slice.value("endpoints", json::array()))
+            ready += e.value("conditions", json::object()).value("ready", false) ? 1 : 0;
+        return ready == 6;
+      },
+      30s);
+  ASSERT_TRUE(settled) << "shop/checkout has " << ready << " ready endpoints, not 6";
+}
+
 // Runs the experiment in the background; while its fault holds, `during` runs.
 int run_with(const std::string& file, Scratch& scratch, std::string* output_dir,
              const std::function<void()>& during = {}) {
@@ -54,6 +76,7 @@ int run_with(const std::string& file, Scratch& scratch, std::string* output_dir,
 TEST(PlanVsRun, ZoneOutageOfAnAppThatFitsPassesAndMinReadyEndpointsMatch) {
   fresh_plan_namespace();
   fresh_demo();
+  wait_demo_endpoints_ready();
   auto before = snapshot_nodes();
   Scratch scratch;
   ExperimentSpec spec;
@@ -239,6 +262,7 @@ TEST(PlanVsRun, DrainOfAPdbBoundWorkloadTakesBetweenTheBoundAndTwiceIt) {
   fresh_plan_namespace();
   fresh_demo();
   set_demo_pdb_min_available(5, 1);  // one eviction at a time: 2 waves for zone-a's 2 pods
+  wait_demo_endpoints_ready();
   auto before = snapshot_nodes();
   Scratch scratch;
   ExperimentSpec spec;
