@@ -66,7 +66,13 @@ if [[ -z $store ]]; then
       sleep 0.1
     done
     curl -fsS "http://127.0.0.1:$port/minio/health/ready" >/dev/null 2>&1 || fail "minio not ready after 30s"
-    s3 PUT "/$bucket" >/dev/null || fail "could not create bucket $bucket"
+    # health/ready can answer before the object layer is up: then the PUT
+    # gets a 503 (seen once from a clean clone); retry for up to 10 s.
+    for _ in $(seq 1 50); do
+      s3 PUT "/$bucket" >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+    s3 GET "/$bucket?list-type=2&max-keys=1" >/dev/null || fail "could not create bucket $bucket"
   fi
 fi
 store=$(realpath -m "$store")
