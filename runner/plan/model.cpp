@@ -156,43 +156,83 @@ Node node_from_json(const json& n) {
   return node;
 }
 
+const std::shared_ptr<const PodSpec>& Pod::empty_spec() {
+  static const std::shared_ptr<const PodSpec> empty = std::make_shared<const PodSpec>();
+  return empty;
+}
+
+PodSpec& Pod::edit_spec() {
+  auto own = std::make_shared<PodSpec>(*spec_);
+  PodSpec& s = *own;
+  spec_ = std::move(own);
+  return s;
+}
+
+std::shared_ptr<const PodSpec> PodSpecPool::intern(PodSpec&& spec) {
+  // The fields that tell templates apart; equality settles collisions.
+  size_t h = std::hash<json>{}(spec.labels);
+  h = h * 31 + std::hash<std::string>{}(spec.owner_name);
+  h = h * 31 + static_cast<size_t>(spec.requests.milli_cpu);
+  h = h * 31 + spec.tolerations.size() * 7 + spec.spread.size();
+  auto& same_hash = by_hash_[h];
+  for (const auto& known : same_hash)
+    if (*known == spec) return known;
+  same_hash.push_back(std::make_shared<const PodSpec>(std::move(spec)));
+  ++count_;
+  return same_hash.back();
+}
+
+namespace {
+
+PodSpec pod_spec_from_json(const json& md, const json& spec) {
+  PodSpec s;
+  s.labels = obj(md, "labels");
+  for (const auto& o : arr(md, "ownerReferences"))
+    if (o.value("controller", false)) s.owner_kind = str(o, "kind"), s.owner_name = str(o, "name");
+  s.requests = pod_requests(spec);
+  s.node_selector = obj(spec, "nodeSelector");
+  s.affinity = obj(spec, "affinity");
+  s.priority = spec.value("priority", 0);
+  for (const auto& t : arr(spec, "tolerations"))
+    s.tolerations.push_back({str(t, "key"),
+                             str(t, "operator").empty() ? "Equal" : str(t, "operator"),
+                             str(t, "value"), str(t, "effect")});
+  for (const auto& c : arr(spec, "topologySpreadConstraints")) {
+    SpreadConstraint sc;
+    sc.max_skew = c.value("maxSkew", 1);
+    sc.topology_key = str(c, "topologyKey");
+    sc.hard = str(c, "whenUnsatisfiable") == "DoNotSchedule";
+    sc.label_selector = c.contains("labelSelector") ? c["labelSelector"] : json();
+    for (const auto& k : arr(c, "matchLabelKeys"))
+      sc.match_label_keys.push_back(k.get<std::string>());
+    sc.min_domains = c.value("minDomains", 1);
+    sc.node_affinity_honor = str(c, "nodeAffinityPolicy") != "Ignore";
+    sc.node_taints_honor = str(c, "nodeTaintsPolicy") == "Honor";
+    s.spread.push_back(std::move(sc));
+  }
+  for (const auto& v : arr(spec, "volumes"))
+    if (v.contains("persistentVolumeClaim"))
+      s.claims.push_back(str(v["persistentVolumeClaim"], "claimName"));
+  return s;
+}
+
+}  // namespace
+
 Pod pod_from_json(const json& p) {
+  PodSpecPool own;
+  return pod_from_json(p, own);
+}
+
+Pod pod_from_json(const json& p, PodSpecPool& pool) {
   Pod pod;
   json md = obj(p, "metadata");
   read_name(md, pod.ns, pod.name);
   pod.uid = str(md, "uid");
-  pod.labels = obj(md, "labels");
   pod.created = str(md, "creationTimestamp");
   pod.terminating = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
-  for (const auto& o : arr(md, "ownerReferences"))
-    if (o.value("controller", false))
-      pod.owner_kind = str(o, "kind"), pod.owner_name = str(o, "name");
   json spec = obj(p, "spec");
   pod.node = str(spec, "nodeName");
-  pod.requests = pod_requests(spec);
-  pod.node_selector = obj(spec, "nodeSelector");
-  pod.affinity = obj(spec, "affinity");
-  pod.priority = spec.value("priority", 0);
-  for (const auto& t : arr(spec, "tolerations"))
-    pod.tolerations.push_back({str(t, "key"),
-                               str(t, "operator").empty() ? "Equal" : str(t, "operator"),
-                               str(t, "value"), str(t, "effect")});
-  for (const auto& c : arr(spec, "topologySpreadConstraints")) {
-    SpreadConstraint s;
-    s.max_skew = c.value("maxSkew", 1);
-    s.topology_key = str(c, "topologyKey");
-    s.hard = str(c, "whenUnsatisfiable") == "DoNotSchedule";
-    s.label_selector = c.contains("labelSelector") ? c["labelSelector"] : json();
-    for (const auto& k : arr(c, "matchLabelKeys"))
-      s.match_label_keys.push_back(k.get<std::string>());
-    s.min_domains = c.value("minDomains", 1);
-    s.node_affinity_honor = str(c, "nodeAffinityPolicy") != "Ignore";
-    s.node_taints_honor = str(c, "nodeTaintsPolicy") == "Honor";
-    pod.spread.push_back(std::move(s));
-  }
-  for (const auto& v : arr(spec, "volumes"))
-    if (v.contains("persistentVolumeClaim"))
-      pod.claims.push_back(str(v["persistentVolumeClaim"], "claimName"));
+  pod.set_spec(pool.intern(pod_spec_from_json(md, spec)));
   json status = obj(p, "status");
   pod.phase = str(status, "phase");
   std::optional<double> scheduled = parse_time(pod.created), ready_at;
@@ -282,13 +322,14 @@ const PersistentVolume* Snapshot::volume(const std::string& name) const {
 }
 
 std::string Snapshot::workload_of(const Pod& pod) const {
-  if (pod.owner_kind == "ReplicaSet") {
-    auto it = replicaset_owner.find(pod.ns + "/" + pod.owner_name);
+  const PodSpec& s = pod.spec();
+  if (s.owner_kind == "ReplicaSet") {
+    auto it = replicaset_owner.find(pod.ns + "/" + s.owner_name);
     if (it != replicaset_owner.end() && !it->second.empty())
       return "Deployment " + pod.ns + "/" + it->second;
   }
-  if (pod.owner_kind.empty()) return "Pod " + pod.ref();
-  return pod.owner_kind + " " + pod.ns + "/" + pod.owner_name;
+  if (s.owner_kind.empty()) return "Pod " + pod.ref();
+  return s.owner_kind + " " + pod.ns + "/" + s.owner_name;
 }
 
 }  // namespace faultline::plan

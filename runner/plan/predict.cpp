@@ -203,7 +203,8 @@ Prediction predict(const Snapshot& snapshot, const Scenario& sc,
     b.name = pdb.name;
     bool covers_target = false;
     for (const auto& pod : snapshot.pods) {
-      if (pod.ns != pdb.ns || pod.terminating || !label_selector_matches(pdb.selector, pod.labels))
+      if (pod.ns != pdb.ns || pod.terminating ||
+          !label_selector_matches(pdb.selector, pod.spec().labels))
         continue;
       ++b.expected;
       b.healthy += pod.ready ? 1 : 0;

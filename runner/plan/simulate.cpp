@@ -37,9 +37,10 @@ void add_requests(Resources& a, const Resources& b, int sign) {
 
 void assign(ClusterState& cluster, size_t node, const Pod* pod) {
   cluster.nodes[node].pods.push_back(pod);
-  if (!pod->finished()) add_requests(cluster.nodes[node].requested, pod->requests, +1);
+  if (!pod->finished()) add_requests(cluster.nodes[node].requested, pod->spec().requests, +1);
   auto& anti = cluster.with_required_anti_affinity;
-  bool has_anti = !pod->affinity.value("podAntiAffinity", json::object())
+  bool has_anti = !pod->spec()
+                       .affinity.value("podAntiAffinity", json::object())
                        .value("requiredDuringSchedulingIgnoredDuringExecution", json::array())
                        .empty();
   if (has_anti && std::find(anti.begin(), anti.end(), node) == anti.end()) anti.push_back(node);
@@ -47,7 +48,7 @@ void assign(ClusterState& cluster, size_t node, const Pod* pod) {
 
 bool tolerates_failure(const Pod& pod) {
   const Taint failure{chaos::kFailureTaintKey, "", "NoExecute"};
-  for (const auto& t : pod.tolerations) {
+  for (const auto& t : pod.spec().tolerations) {
     // A toleration with tolerationSeconds only delays the eviction; we do not
     // parse it, so any Exists toleration keeps the pod (documented).
     Toleration any_value = t;
@@ -61,13 +62,13 @@ bool tolerates_failure(const Pod& pod) {
 std::string drain_skip_reason(const Pod& pod, const Scenario& sc) {
   if (pod.terminating) return "already terminating";
   if (pod.daemonset()) return "DaemonSet-managed";
-  if (pod.owner_kind == "Node") return "mirror pod";
+  if (pod.spec().owner_kind == "Node") return "mirror pod";
   if (pod.finished()) return "finished (" + pod.phase + ")";
   bool allowed = std::find(sc.allowed_namespaces.begin(), sc.allowed_namespaces.end(), pod.ns) !=
                  sc.allowed_namespaces.end();
   if (pod.ns == "kube-system" && !sc.allow_kube_system) allowed = false;
   if (!allowed) return "namespace not in guards.namespaces";
-  if (pod.owner_kind.empty()) return "not managed by a controller (would be lost)";
+  if (pod.spec().owner_kind.empty()) return "not managed by a controller (would be lost)";
   return "";
 }
 
@@ -105,7 +106,7 @@ Snapshot copy_without_pods(const Snapshot& from) {
 
 bool selects_target(const Scenario& scenario, const Pod& pod) {
   return pod.ns == scenario.target_ns &&
-         chaos::selector_matches(scenario.target_selector, pod.labels);
+         chaos::selector_matches(scenario.target_selector, pod.spec().labels);
 }
 
 ClusterState cluster_state(const Snapshot& snapshot) {
@@ -170,7 +171,7 @@ Outcome simulate(const Snapshot& original, const Scenario& sc) {
     pl.pod = p.ref();
     pl.workload = s.workload_of(p);
     pl.target = selects_target(sc, p);
-    pl.replaced = !p.owner_kind.empty() && p.owner_kind != "Node" && !p.daemonset();
+    pl.replaced = !p.spec().owner_kind.empty() && p.spec().owner_kind != "Node" && !p.daemonset();
     out.displaced.push_back(pl);
     if (pl.target && p.ready)
       ++out.target_displaced_per_zone[s.node(p.node) ? s.node(p.node)->zone : ""];
@@ -223,7 +224,8 @@ Outcome simulate(const Snapshot& original, const Scenario& sc) {
         std::vector<const Pod*> healthy;
         int expected = 0;
         for (const auto& p : original.pods)
-          if (p.ns == pdb.ns && !p.terminating && label_selector_matches(pdb.selector, p.labels)) {
+          if (p.ns == pdb.ns && !p.terminating &&
+              label_selector_matches(pdb.selector, p.spec().labels)) {
             ++expected;
             if (p.ready) healthy.push_back(&p);
           }
@@ -273,8 +275,9 @@ Outcome simulate(const Snapshot& original, const Scenario& sc) {
   ClusterState cluster = cluster_state(s, kept);
   std::vector<Pod*> queue;
   for (auto& p : queued) queue.push_back(&p);
-  std::stable_sort(queue.begin() + static_cast<std::ptrdiff_t>(pending), queue.end(),
-                   [](const Pod* a, const Pod* b) { return a->priority > b->priority; });
+  std::stable_sort(
+      queue.begin() + static_cast<std::ptrdiff_t>(pending), queue.end(),
+      [](const Pod* a, const Pod* b) { return a->spec().priority > b->spec().priority; });
 
   // Pods of a workload per node (not terminating), counted once per workload
   // and kept up to date as pods are placed: recounting every pod of the

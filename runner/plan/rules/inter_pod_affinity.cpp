@@ -17,9 +17,15 @@ namespace faultline::plan {
 
 namespace {
 
-json required_terms(const Pod& pod, const char* kind) {
-  return pod.affinity.value(kind, json::object())
-      .value("requiredDuringSchedulingIgnoredDuringExecution", json::array());
+// A reference, not json::value's copy: asked for every node of every
+// placement (issue 14).
+const json& required_terms(const Pod& pod, const char* kind) {
+  static const json none = json::array();
+  const json& affinity = pod.spec().affinity;
+  auto k = affinity.is_object() ? affinity.find(kind) : affinity.end();
+  if (k == affinity.end() || !k->is_object()) return none;
+  auto terms = k->find("requiredDuringSchedulingIgnoredDuringExecution");
+  return terms != k->end() && terms->is_array() ? *terms : none;
 }
 
 // Whether `target` is selected by `term`, a term of a pod in namespace `owner_ns`.
@@ -32,7 +38,7 @@ bool term_selects(const json& term, const std::string& owner_ns, const Pod& targ
     for (const auto& n : namespaces) ns_ok = ns_ok || n == target.ns;
     if (!ns_ok) return false;
   }
-  return label_selector_matches(term.value("labelSelector", json()), target.labels);
+  return label_selector_matches(term.value("labelSelector", json()), target.spec().labels);
 }
 
 std::optional<std::string> domain(const Node& node, const json& term) {
@@ -65,7 +71,7 @@ FilterResult inter_pod_affinity(const Pod& pod, const NodeInfo& info, const Clus
           return "node(s) didn't satisfy existing pods anti-affinity rules";
       }
   // The pod's affinity.
-  json affinity = required_terms(pod, "podAffinity");
+  const json& affinity = required_terms(pod, "podAffinity");
   if (affinity.empty()) return std::nullopt;
   bool all_terms_here = true, any_match_anywhere = false, self_match = true;
   for (const auto& term : affinity) {

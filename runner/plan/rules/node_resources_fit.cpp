@@ -10,7 +10,7 @@ FilterResult node_resources_fit(const Pod& pod, const NodeInfo& info) {
   const Resources& a = info.node->allocatable;
   const Resources& used = info.requested;
   if (used.pods + 1 > a.pods) return "Too many pods";
-  const Resources& r = pod.requests;
+  const Resources& r = pod.spec().requests;
   if (r.milli_cpu > 0 && r.milli_cpu > a.milli_cpu - used.milli_cpu) return "Insufficient cpu";
   if (r.memory > 0 && r.memory > a.memory - used.memory) return "Insufficient memory";
   if (r.ephemeral_storage > 0 && r.ephemeral_storage > a.ephemeral_storage - used.ephemeral_storage)

@@ -8,7 +8,7 @@ namespace faultline::plan {
 FilterResult node_unschedulable(const Pod& pod, const NodeInfo& info) {
   if (!info.node->unschedulable) return std::nullopt;
   const Taint cordon{"node.kubernetes.io/unschedulable", "", "NoSchedule"};
-  for (const auto& t : pod.tolerations)
+  for (const auto& t : pod.spec().tolerations)
     if (t.tolerates(cordon)) return std::nullopt;
   return "node(s) were unschedulable";
 }

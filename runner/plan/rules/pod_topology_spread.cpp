@@ -17,6 +17,7 @@
 // node is judged against them (Filter).
 #include <climits>
 #include <map>
+#include <unordered_map>
 
 #include "runner/plan/rules/filter.h"
 
@@ -28,7 +29,7 @@ json effective_selector(const SpreadConstraint& c, const Pod& pod) {
   json s = c.label_selector;
   if (s.is_null()) return s;
   for (const auto& key : c.match_label_keys)
-    if (pod.labels.contains(key)) s["matchLabels"][key] = pod.labels[key];
+    if (pod.spec().labels.contains(key)) s["matchLabels"][key] = pod.spec().labels[key];
   return s;
 }
 
@@ -47,7 +48,7 @@ bool has_all_keys(const Node& node, const std::vector<SpreadConstraint>& hard) {
 
 bool included(const SpreadConstraint& c, const Pod& pod, const Node& node) {
   if (c.node_affinity_honor && !matches_required_node_affinity(pod, node)) return false;
-  if (c.node_taints_honor && untolerated_taint(node, pod.tolerations)) return false;
+  if (c.node_taints_honor && untolerated_taint(node, pod.spec().tolerations)) return false;
   return true;
 }
 
@@ -56,27 +57,35 @@ bool included(const SpreadConstraint& c, const Pod& pod, const Node& node) {
 SpreadState pod_topology_spread_prefilter(const Pod& pod, const ClusterState& cluster) {
   SpreadState st;
   std::vector<SpreadConstraint> hard;
-  for (const auto& c : pod.spread)
+  for (const auto& c : pod.spec().spread)
     if (c.hard) hard.push_back(c);
   for (const auto& c : hard) {
     SpreadState::Constraint sc;
     sc.topology_key = c.topology_key;
     sc.max_skew = c.max_skew;
     json selector = effective_selector(c, pod);
+    // Whether a pod matches depends only on its labels, which its template
+    // shares: one match per template, not per pod (at 10k pods the match per
+    // pod and placement was most of the plan's 151 s, issue 14).
+    std::unordered_map<const PodSpec*, bool> matched;
+    auto matches = [&](const Pod& p) {
+      auto [it, fresh] = matched.try_emplace(&p.spec(), false);
+      if (fresh) it->second = label_selector_matches(selector, p.spec().labels);
+      return it->second;
+    };
     for (const auto& other : cluster.nodes) {
       if (!has_all_keys(*other.node, hard) || !included(c, pod, *other.node)) continue;
       int& count = sc.per_domain[other.node->labels[c.topology_key].get<std::string>()];
       // An empty selector counts nothing (countPodsMatchSelector).
       if (selects_nothing_in_counts(selector)) continue;
       for (const Pod* p : other.pods)
-        if (!p->terminating && p->ns == pod.ns && label_selector_matches(selector, p->labels))
-          ++count;
+        if (!p->terminating && p->ns == pod.ns && matches(*p)) ++count;
     }
     sc.min_match = INT_MAX;
     for (const auto& [domain, n] : sc.per_domain) sc.min_match = std::min(sc.min_match, n);
     if (sc.per_domain.empty() || static_cast<int>(sc.per_domain.size()) < c.min_domains)
       sc.min_match = 0;
-    sc.self_match = label_selector_matches(selector, pod.labels) ? 1 : 0;
+    sc.self_match = label_selector_matches(selector, pod.spec().labels) ? 1 : 0;
     st.constraints.push_back(std::move(sc));
   }
   return st;

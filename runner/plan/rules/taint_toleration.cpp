@@ -20,7 +20,8 @@ const Taint* untolerated_taint(const Node& node, const std::vector<Toleration>& 
 FilterResult taint_toleration(const Pod& pod, const NodeInfo& info) {
   // v1.36 wording (checked against its scheduler on the local cluster);
   // releases before it wrote "node(s) had untolerated taint {key: value}".
-  if (untolerated_taint(*info.node, pod.tolerations)) return "node(s) had untolerated taint(s)";
+  if (untolerated_taint(*info.node, pod.spec().tolerations))
+    return "node(s) had untolerated taint(s)";
   return std::nullopt;
 }
 

@@ -41,7 +41,7 @@ bool zone_label_allows(const json& pv_labels, const Node& node) {
 
 FilterResult volume_zone(const Pod& pod, const NodeInfo& info, const Snapshot& snapshot) {
   if (!snapshot.volumes_known) return std::nullopt;
-  for (const auto& name : pod.claims) {
+  for (const auto& name : pod.spec().claims) {
     const PersistentVolumeClaim* claim = snapshot.claim(pod.ns, name);
     if (!claim) return "persistentvolumeclaim \"" + name + "\" not found";
     if (claim->volume_name.empty()) continue;

@@ -5,9 +5,13 @@
 // there: terminating, deleted, a replacement added, scheduled, Ready). This
 // process runs the pods and endpoints probes on it (the runner's watches,
 // timeline kept) and prints its peak RSS once the drain is ingested.
+// With --plan it first makes the run's prediction beside the synced watches,
+// as a run's preflight does (plan::load_snapshot + predict of a drain of
+// zone-a: the server also answers the plan's lists), and only then streams
+// the drain: the two peaks are printed apart.
 // A benchmark: figures, no assertion.
 //
-// usage: bench_observe_replay [--pods 10000] [--nodes 1000]
+// usage: bench_observe_replay [--pods 10000] [--nodes 1000] [--plan]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,12 +21,15 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "runner/common/malloc_arenas.h"
 #include "runner/observe/observer.h"
+#include "runner/plan/predict.h"
+#include "runner/plan/snapshot.h"
 #include "tests/test_paths.h"
 #include "tests/unit/kube/test_server.h"
 
@@ -96,7 +103,8 @@ void list(Exchange& ex, int count, const std::function<json(int)>& make) {
       json{{"kind", "List"}, {"apiVersion", "v1"}, {"metadata", meta}, {"items", items}}.dump());
 }
 
-void serve(const Cluster& c, int ready_fd) {
+// go_fd: the drain is streamed once a byte can be read from it.
+void serve(const Cluster& c, int ready_fd, int go_fd) {
   std::string drained;  // the zone-a drain, as one watch stream
   int events = 0, n = 0;
   for (int i = 0; i < c.pods; ++i) {
@@ -122,11 +130,32 @@ void serve(const Cluster& c, int ready_fd) {
       if (watch) return ex.begin_stream(), ex.hang();
       return list(ex, c.nodes, [&](int i) { return c.make_node(i); });
     }
+    if (path == "/api/v1/pods")  // the plan's snapshot: every namespace's
+      return list(ex, c.pods, [&](int i) {
+        return c.make_pod("web-" + std::to_string(i), i % c.nodes, true, "100");
+      });
+    if (path == "/api/v1/namespaces/shop/services/web")
+      return ex.respond(200, json{{"metadata", {{"name", "web"}, {"namespace", "shop"}}}}.dump());
+    if (path == "/apis/apps/v1/namespaces/shop/replicasets") {
+      json rs = {{"metadata",
+                  {{"name", "web-7d4b9c8f6d"},
+                   {"namespace", "shop"},
+                   {"ownerReferences",
+                    {{{"kind", "Deployment"}, {"name", "web"}, {"controller", true}}}}}}};
+      return list(ex, 1, [&](int) { return rs; });
+    }
+    if (path == "/api/v1/namespaces/shop/persistentvolumeclaims" ||
+        path == "/api/v1/persistentvolumes")
+      return list(ex, 0, [](int) { return json(); });
     if (path == "/api/v1/namespaces/shop/pods") {
       if (watch) {
         ex.begin_stream();
         static std::atomic<bool> once{false};
-        if (!once.exchange(true)) ex.chunk(drained);
+        if (!once.exchange(true)) {
+          char go = 0;
+          if (::read(go_fd, &go, 1) != 1) _exit(1);
+          ex.chunk(drained);
+        }
         return ex.hang();
       }
       return list(ex, c.pods, [&](int i) {
@@ -177,14 +206,18 @@ void serve(const Cluster& c, int ready_fd) {
 int main(int argc, char** argv) {
   faultline::common::limit_malloc_arenas();  // as the runner's main does
   Cluster c;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool with_plan = false;
+  for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--pods")
+    if (a == "--plan") {
+      with_plan = true;
+      --i;
+    } else if (a == "--pods")
       c.pods = std::stoi(argv[i + 1]);
-    else if (a == "--nodes")
+    else if (a == "--nodes" && i + 1 < argc)
       c.nodes = std::stoi(argv[i + 1]);
     else {
-      std::cerr << "usage: bench_observe_replay [--pods N] [--nodes M]\n";
+      std::cerr << "usage: bench_observe_replay [--pods N] [--nodes M] [--plan]\n";
       return 2;
     }
   }
@@ -194,15 +227,17 @@ int main(int argc, char** argv) {
   c.pod["metadata"]["ownerReferences"][0]["name"] = "web-7d4b9c8f6d";
   long base_kib = rss_kib("VmRSS:");
 
-  int fds[2];
-  if (pipe(fds) != 0) return 1;
+  int fds[2], go[2];
+  if (pipe(fds) != 0 || pipe(go) != 0) return 1;
   pid_t child = fork();
   if (child == 0) {
     close(fds[0]);
-    serve(c, fds[1]);
+    close(go[1]);
+    serve(c, fds[1], go[0]);
     _exit(0);
   }
   close(fds[1]);
+  close(go[0]);
   char buf[64] = {0};
   if (read(fds[0], buf, sizeof buf - 1) <= 0) return 1;
   int port = 0, events = 0;
@@ -226,6 +261,35 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   observe::Observer o({pods, eps}, ctx);
   o.start();
+  // The preflight: the watches synced (every pod Ready in the timeline), then
+  // the run's prediction beside them.
+  double plan_s = -1;
+  long preflight_kib = -1;
+  size_t templates = 0;
+  if (with_plan) {
+    for (int i = 0; i < 6000; ++i) {
+      auto last = o.timeline().last_pods();
+      if (last && last->ready == c.pods) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto p0 = std::chrono::steady_clock::now();
+    plan::Snapshot snapshot = plan::load_snapshot(client, "shop", "web");
+    std::set<const plan::PodSpec*> specs;
+    for (const auto& p : snapshot.pods) specs.insert(&p.spec());
+    templates = specs.size();
+    plan::Scenario scenario;
+    scenario.target_ns = "shop";
+    scenario.target_selector = "app=checkout";
+    scenario.allowed_namespaces = {"shop"};
+    scenario.faults = {plan::Fault(plan::FaultKind::Drain, "zone-a")};
+    auto prediction = plan::predict(snapshot, scenario, {}, chaos::Guards{});
+    plan_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
+    preflight_kib = rss_kib("VmHWM:");
+    std::printf("plan: %zu pods (%zu distinct PodSpecs), %zu displaced, predicted in %.1f s\n",
+                snapshot.pods.size(), templates, prediction.outcome.displaced.size(), plan_s);
+  }
+  if (::write(go[1], "g", 1) != 1) return 1;  // stream the drain
+  if (with_plan) t0 = std::chrono::steady_clock::now();
   int zone_a = 0;
   for (int i = 0; i < c.pods; ++i) zone_a += c.zone(i % c.nodes) == "zone-a";
   // Done when the drain is ingested: every replacement Ready, none on zone-a.
@@ -246,6 +310,9 @@ int main(int argc, char** argv) {
               c.pods, zone_a, c.nodes, events, took, done ? "" : " (NOT all seen)");
   std::printf("timeline: %zu pods samples, %zu endpoints samples\n", snap.pods["pods"].size(),
               snap.endpoints["endpoints"].size());
+  if (with_plan)
+    std::printf("preflight peak RSS (watches synced + the prediction) %.1f MB\n",
+                preflight_kib / 1024.0);
   std::printf("peak RSS %.1f MB (process before the observer: %.1f MB)\n", mb, base_kib / 1024.0);
   std::printf("%.2f MB per 1,000 pods above the start; target 64 MB: ratio %.2f\n",
               (mb - base_kib / 1024.0) * 1000.0 / c.pods, mb / 64.0);

@@ -28,12 +28,12 @@ inline Pod make_pod(const std::string& name, const std::string& node = "",
   p.ns = "default";
   p.name = name;
   p.node = node;
-  p.labels = std::move(labels);
+  p.edit_spec().labels = std::move(labels);
   p.phase = node.empty() ? "Pending" : "Running";
   p.ready = !node.empty();
-  p.requests = {milli_cpu, 0, 0, 1};
-  p.owner_kind = "ReplicaSet";
-  p.owner_name = "rs";
+  p.edit_spec().requests = {milli_cpu, 0, 0, 1};
+  p.edit_spec().owner_kind = "ReplicaSet";
+  p.edit_spec().owner_name = "rs";
   return p;
 }
 

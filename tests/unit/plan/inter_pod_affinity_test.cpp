@@ -21,9 +21,10 @@ Cluster two_zones() {
 TEST(InterPodAffinity, RequiredAntiAffinityKeepsThePodOutOfTheDomain) {
   Cluster c = two_zones();
   Pod p = make_pod("p");
-  p.affinity = {{"podAntiAffinity",
-                 {{"requiredDuringSchedulingIgnoredDuringExecution",
-                   {term("topology.kubernetes.io/zone", {{"service", "securityscan"}})}}}}};
+  p.edit_spec().affinity = {
+      {"podAntiAffinity",
+       {{"requiredDuringSchedulingIgnoredDuringExecution",
+         {term("topology.kubernetes.io/zone", {{"service", "securityscan"}})}}}}};
   EXPECT_EQ(inter_pod_affinity(p, c.info("a2"), c.state),
             "node(s) didn't match pod anti-affinity rules");
   EXPECT_EQ(inter_pod_affinity(p, c.info("b1"), c.state), std::nullopt);
@@ -31,9 +32,10 @@ TEST(InterPodAffinity, RequiredAntiAffinityKeepsThePodOutOfTheDomain) {
 
 TEST(InterPodAffinity, ExistingPodsAntiAffinityIsSymmetric) {
   Cluster c = two_zones();
-  c.snapshot.pods[0].affinity = {{"podAntiAffinity",
-                                  {{"requiredDuringSchedulingIgnoredDuringExecution",
-                                    {term("kubernetes.io/hostname", {{"foo", "bar"}})}}}}};
+  c.snapshot.pods[0].edit_spec().affinity = {
+      {"podAntiAffinity",
+       {{"requiredDuringSchedulingIgnoredDuringExecution",
+         {term("kubernetes.io/hostname", {{"foo", "bar"}})}}}}};
   c.build();
   Pod p = make_pod("p");  // foo=bar
   EXPECT_EQ(inter_pod_affinity(p, c.info("a1"), c.state),
@@ -44,9 +46,10 @@ TEST(InterPodAffinity, ExistingPodsAntiAffinityIsSymmetric) {
 TEST(InterPodAffinity, RequiredAffinityNeedsAMatchInTheDomain) {
   Cluster c = two_zones();
   Pod p = make_pod("p");
-  p.affinity = {{"podAffinity",
-                 {{"requiredDuringSchedulingIgnoredDuringExecution",
-                   {term("topology.kubernetes.io/zone", {{"service", "securityscan"}})}}}}};
+  p.edit_spec().affinity = {
+      {"podAffinity",
+       {{"requiredDuringSchedulingIgnoredDuringExecution",
+         {term("topology.kubernetes.io/zone", {{"service", "securityscan"}})}}}}};
   EXPECT_EQ(inter_pod_affinity(p, c.info("a2"), c.state), std::nullopt);
   EXPECT_EQ(inter_pod_affinity(p, c.info("b1"), c.state),
             "node(s) didn't match pod affinity rules");
@@ -58,11 +61,11 @@ TEST(InterPodAffinity, TheFirstPodOfAGroupMatchingItsOwnTermMayGoAnywhere) {
   // but the pod matches its own term.
   Cluster c = two_zones();
   Pod p = make_pod("p", "", {{"app", "web"}});
-  p.affinity = {{"podAffinity",
-                 {{"requiredDuringSchedulingIgnoredDuringExecution",
-                   {term("topology.kubernetes.io/zone", {{"app", "web"}})}}}}};
+  p.edit_spec().affinity = {{"podAffinity",
+                             {{"requiredDuringSchedulingIgnoredDuringExecution",
+                               {term("topology.kubernetes.io/zone", {{"app", "web"}})}}}}};
   EXPECT_EQ(inter_pod_affinity(p, c.info("b1"), c.state), std::nullopt);
-  p.labels = {{"app", "other"}};
+  p.edit_spec().labels = {{"app", "other"}};
   EXPECT_EQ(inter_pod_affinity(p, c.info("b1"), c.state),
             "node(s) didn't match pod affinity rules");
 }
@@ -73,10 +76,12 @@ TEST(InterPodAffinity, TermsSelectInThePodsNamespaceUnlessTold) {
   c.build();
   Pod p = make_pod("p");
   json t = term("topology.kubernetes.io/zone", {{"service", "securityscan"}});
-  p.affinity = {{"podAntiAffinity", {{"requiredDuringSchedulingIgnoredDuringExecution", {t}}}}};
+  p.edit_spec().affinity = {
+      {"podAntiAffinity", {{"requiredDuringSchedulingIgnoredDuringExecution", {t}}}}};
   EXPECT_EQ(inter_pod_affinity(p, c.info("a2"), c.state), std::nullopt);
   t["namespaces"] = {"other"};
-  p.affinity = {{"podAntiAffinity", {{"requiredDuringSchedulingIgnoredDuringExecution", {t}}}}};
+  p.edit_spec().affinity = {
+      {"podAntiAffinity", {{"requiredDuringSchedulingIgnoredDuringExecution", {t}}}}};
   EXPECT_NE(inter_pod_affinity(p, c.info("a2"), c.state), std::nullopt);
 }
 

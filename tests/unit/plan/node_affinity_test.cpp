@@ -10,7 +10,7 @@ FilterResult with_terms(json terms, json labels = {{"foo", "bar"}}) {
   Node n = make_node("node1", "");
   n.labels = std::move(labels);
   Pod p = make_pod("p");
-  p.affinity = {
+  p.edit_spec().affinity = {
       {"nodeAffinity",
        {{"requiredDuringSchedulingIgnoredDuringExecution", {{"nodeSelectorTerms", terms}}}}}};
   return node_affinity(p, {&n, {}, {}});
@@ -27,9 +27,9 @@ TEST(NodeAffinity, NodeSelectorNeedsEveryLabel) {
   Node n = make_node("node1", "");
   n.labels = {{"foo", "bar"}};
   Pod p = make_pod("p");
-  p.node_selector = {{"foo", "bar"}};
+  p.edit_spec().node_selector = {{"foo", "bar"}};
   EXPECT_EQ(node_affinity(p, {&n, {}, {}}), std::nullopt);
-  p.node_selector["baz"] = "qux";
+  p.edit_spec().node_selector["baz"] = "qux";
   EXPECT_EQ(node_affinity(p, {&n, {}, {}}), kMismatch);
 }
 

@@ -29,7 +29,7 @@ TEST(NodeResourcesFit, EqualEdgeCaseFits) {
 TEST(NodeResourcesFit, MemoryIsCheckedAfterCpu) {
   Node n = make_node("n", "z", 8000);
   Pod p = make_pod("p", "", {}, 100);
-  p.requests.memory = n.allocatable.memory;
+  p.edit_spec().requests.memory = n.allocatable.memory;
   EXPECT_EQ(node_resources_fit(p, info_with(n, {0, 1, 0, 0})), "Insufficient memory");
 }
 
@@ -50,10 +50,10 @@ TEST(NodeResourcesFit, InitContainersRaiseTheRequestSidecarsAddUp) {
         {"initContainers",
          {{{"resources", {{"requests", {{"cpu", "2"}}}}}},
           {{"restartPolicy", "Always"}, {"resources", {{"requests", {{"cpu", "100m"}}}}}}}}}}};
-  EXPECT_EQ(pod_from_json(pod).requests.milli_cpu,
+  EXPECT_EQ(pod_from_json(pod).spec().requests.milli_cpu,
             2000);  // the 2-CPU init runs before the sidecar starts
   pod["spec"]["initContainers"][0]["resources"]["requests"]["cpu"] = "200m";
-  EXPECT_EQ(pod_from_json(pod).requests.milli_cpu, 600);
+  EXPECT_EQ(pod_from_json(pod).spec().requests.milli_cpu, 600);
 }
 
 TEST(Quantity, ParsesTheApiServersForms) {

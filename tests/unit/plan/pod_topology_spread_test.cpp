@@ -32,7 +32,7 @@ using Names = std::vector<std::string>;
 TEST(PodTopologySpread, DocsOneConstraintOnlyZoneBFits) {
   Cluster c = docs_cluster();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 1)};
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 1)};
   EXPECT_EQ(feasible(c, p), (Names{"node3", "node4"}));
   EXPECT_EQ(pod_topology_spread(p, c.info("node1"), c.state), kSkew);
 }
@@ -40,22 +40,23 @@ TEST(PodTopologySpread, DocsOneConstraintOnlyZoneBFits) {
 TEST(PodTopologySpread, DocsMaxSkewTwoAllowsZoneA) {
   Cluster c = docs_cluster();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 2)};
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 2)};
   EXPECT_EQ(feasible(c, p), (Names{"node1", "node2", "node3", "node4"}));
 }
 
 TEST(PodTopologySpread, DocsTwoConstraintsOnlyNode4Fits) {
   Cluster c = docs_cluster();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 1), spread("kubernetes.io/hostname", 1)};
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 1),
+                          spread("kubernetes.io/hostname", 1)};
   EXPECT_EQ(feasible(c, p), (Names{"node4"}));
 }
 
 TEST(PodTopologySpread, ScheduleAnywayNeverFilters) {
   Cluster c = docs_cluster();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 1)};
-  p.spread[0].hard = false;
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 1)};
+  p.edit_spec().spread[0].hard = false;
   EXPECT_EQ(feasible(c, p).size(), 4u);
 }
 
@@ -64,7 +65,7 @@ TEST(PodTopologySpread, ANodeWithoutTheTopologyKeyFails) {
   c.snapshot.nodes.push_back(make_node("node5", ""));
   c.build();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 1)};
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 1)};
   EXPECT_EQ(pod_topology_spread(p, c.info("node5"), c.state),
             "node(s) didn't match pod topology spread constraints (missing required label)");
 }
@@ -74,13 +75,13 @@ TEST(PodTopologySpread, FewerDomainsThanMinDomainsMakesTheGlobalMinimumZero) {
   // so with maxSkew 1 no zone may hold more than 1 matching pod.
   Cluster c = docs_cluster();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 2)};
-  p.spread[0].min_domains = 3;
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 2)};
+  p.edit_spec().spread[0].min_domains = 3;
   // zoneA holds 2: 2+1-0 = 3 > 2; zoneB holds 1: 1+1-0 = 2 <= 2.
   EXPECT_EQ(feasible(c, p), (Names{"node3", "node4"}));
-  p.spread[0].max_skew = 1;
+  p.edit_spec().spread[0].max_skew = 1;
   EXPECT_TRUE(feasible(c, p).empty());
-  p.spread[0].min_domains = 2;  // enough domains: the minimum is zoneB's 1
+  p.edit_spec().spread[0].min_domains = 2;  // enough domains: the minimum is zoneB's 1
   EXPECT_EQ(feasible(c, p), (Names{"node3", "node4"}));
 }
 
@@ -90,7 +91,7 @@ TEST(PodTopologySpread, TerminatingPodsAndOtherNamespacesAreNotCounted) {
   c.snapshot.pods[1].ns = "other";        // zoneA now 0
   c.build();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 1)};
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 1)};
   EXPECT_EQ(feasible(c, p), (Names{"node1", "node2"}));
 }
 
@@ -104,9 +105,9 @@ TEST(PodTopologySpread, AFailedZoneStaysADomainUnlessNodeTaintsPolicyHonor) {
   c.snapshot.pods = {make_pod("pb", "b1"), make_pod("pc", "c1")};
   c.build();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 1)};
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 1)};
   EXPECT_EQ(feasible(c, p), (Names{"a1"}));  // only the tainted node (TaintToleration filters it)
-  p.spread[0].node_taints_honor = true;
+  p.edit_spec().spread[0].node_taints_honor = true;
   // Honor: zoneA is no domain, the minimum is 1 and b1/c1 pass (1+1-1 = 1).
   // a1 passes this filter too, as in the plugin (its Filter does not apply
   // the inclusion policies to the candidate); TaintToleration rejects it.
@@ -116,22 +117,22 @@ TEST(PodTopologySpread, AFailedZoneStaysADomainUnlessNodeTaintsPolicyHonor) {
 TEST(PodTopologySpread, NodeAffinityPolicyHonorCountsOnlyNodesThePodMayUse) {
   Cluster c = docs_cluster();
   Pod p = make_pod("mypod");
-  p.spread = {spread("topology.kubernetes.io/zone", 1)};
-  p.node_selector = {{"kubernetes.io/hostname", "node1"}};  // only zoneA is eligible
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 1)};
+  p.edit_spec().node_selector = {{"kubernetes.io/hostname", "node1"}};  // only zoneA is eligible
   // Honor (default): only node1 counts, so zoneA (1 pod) is the only domain: 1+1-1 = 1.
   EXPECT_EQ(pod_topology_spread(p, c.info("node1"), c.state), std::nullopt);
-  p.spread[0].node_affinity_honor = false;  // Ignore: zoneB (1) is the minimum
+  p.edit_spec().spread[0].node_affinity_honor = false;  // Ignore: zoneB (1) is the minimum
   EXPECT_EQ(pod_topology_spread(p, c.info("node1"), c.state), kSkew);
 }
 
 TEST(PodTopologySpread, MatchLabelKeysCountOnlyTheSameRevision) {
   Cluster c = docs_cluster();
-  for (auto& pod : c.snapshot.pods) pod.labels["pod-template-hash"] = "old";
+  for (auto& pod : c.snapshot.pods) pod.edit_spec().labels["pod-template-hash"] = "old";
   c.build();
   Pod p = make_pod("mypod", "", {{"foo", "bar"}, {"pod-template-hash", "new"}});
-  p.spread = {spread("topology.kubernetes.io/zone", 1)};
+  p.edit_spec().spread = {spread("topology.kubernetes.io/zone", 1)};
   EXPECT_EQ(feasible(c, p), (Names{"node3", "node4"}));
-  p.spread[0].match_label_keys = {"pod-template-hash"};
+  p.edit_spec().spread[0].match_label_keys = {"pod-template-hash"};
   EXPECT_EQ(feasible(c, p).size(), 4u);  // no pod of the new revision anywhere
 }
 

@@ -22,8 +22,9 @@ TEST(SimulateScale, ThreeHundredNodesAndSixHundredPodsInSeconds) {
     for (int j = 0; j < 2; ++j) {
       Pod p = make_pod("p" + std::to_string(k++), n.name, {{"app", "x"}}, 50);
       p.ns = "shop";
-      p.spread = {spread("topology.kubernetes.io/zone", 1, {{"matchLabels", {{"app", "x"}}}})};
-      p.spread[0].node_taints_honor = true;
+      p.edit_spec().spread = {
+          spread("topology.kubernetes.io/zone", 1, {{"matchLabels", {{"app", "x"}}}})};
+      p.edit_spec().spread[0].node_taints_honor = true;
       s.pods.push_back(p);
     }
   Scenario sc;

@@ -27,7 +27,7 @@ void deploy(Snapshot& s, const std::string& app, const std::vector<std::string>&
   for (const auto& n : nodes) {
     Pod p = make_pod(app + "-" + std::to_string(i++), n, {{"app", app}}, cpu);
     p.ns = "shop";
-    p.owner_name = app + "-rs";
+    p.edit_spec().owner_name = app + "-rs";
     p.time_to_ready = 2;
     s.pods.push_back(p);
   }
@@ -119,8 +119,9 @@ TEST(Simulate, SpreadDoNotScheduleOnUnevenZonesLeavesTheSchedulersPending) {
   s.nodes.erase(s.nodes.begin() + 7, s.nodes.end());  // zone-c: only zone-c-1
   deploy(s, "web", {"zone-a-1", "zone-a-2", "zone-a-3", "zone-b-1", "zone-c-1"}, 5000);
   for (auto& pod : s.pods) {
-    pod.spread = {spread("topology.kubernetes.io/zone", 1, {{"matchLabels", {{"app", "web"}}}})};
-    pod.spread[0].node_taints_honor = true;
+    pod.edit_spec().spread = {
+        spread("topology.kubernetes.io/zone", 1, {{"matchLabels", {{"app", "web"}}}})};
+    pod.edit_spec().spread[0].node_taints_honor = true;
   }
   Prediction p = predict(s, outage("web"), {replacement(60, 1)}, guards());
   // zone-b: 1 now, zone-c: 1 (full). Three displaced: zone-b takes one (2-1 = 1), then no more:
@@ -143,9 +144,9 @@ TEST(Simulate, AStatefulSetPodBoundToAZoneAVolumeCannotMove) {
   Snapshot s = three_zones();
   Pod db = make_pod("db-0", "zone-a-1", {{"app", "db"}}, 100);
   db.ns = "shop";
-  db.owner_kind = "StatefulSet";
-  db.owner_name = "db";
-  db.claims = {"data-db-0"};
+  db.edit_spec().owner_kind = "StatefulSet";
+  db.edit_spec().owner_name = "db";
+  db.edit_spec().claims = {"data-db-0"};
   s.pods.push_back(db);
   s.claims = {{"shop", "data-db-0", "pv-db-0"}};
   s.volumes = {{"pv-db-0",

@@ -21,19 +21,19 @@ TEST(TaintToleration, APodWithoutTolerationsCannotGoOntoATaintedNode) {
 
 TEST(TaintToleration, AMatchingTolerationAllowsTheDedicatedNode) {
   Pod p = make_pod("p");
-  p.tolerations = {{"dedicated", "Equal", "user1", "NoSchedule"}};
+  p.edit_spec().tolerations = {{"dedicated", "Equal", "user1", "NoSchedule"}};
   EXPECT_EQ(on_tainted(p, {{"dedicated", "user1", "NoSchedule"}}), std::nullopt);
 }
 
 TEST(TaintToleration, AnotherValueDoesNotTolerate) {
   Pod p = make_pod("p");
-  p.tolerations = {{"dedicated", "Equal", "user2", "NoSchedule"}};
+  p.edit_spec().tolerations = {{"dedicated", "Equal", "user2", "NoSchedule"}};
   EXPECT_NE(on_tainted(p, {{"dedicated", "user1", "NoSchedule"}}), std::nullopt);
 }
 
 TEST(TaintToleration, ExistsToleratesAnyValueAndAnEmptyEffectEveryEffect) {
   Pod p = make_pod("p");
-  p.tolerations = {{"foo", "Exists", "", ""}};
+  p.edit_spec().tolerations = {{"foo", "Exists", "", ""}};
   EXPECT_EQ(on_tainted(p, {{"foo", "bar", "NoSchedule"}, {"foo", "baz", "NoExecute"}}),
             std::nullopt);
 }
@@ -42,7 +42,7 @@ TEST(TaintToleration, PreferNoScheduleDoesNotFilter) {
   // "The pod has a toleration that keys and values match the taint on the node, but (non-empty)
   // effect doesn't match, can't be scheduled onto the node" — and PreferNoSchedule never filters.
   Pod p = make_pod("p");
-  p.tolerations = {{"foo", "Equal", "bar", "PreferNoSchedule"}};
+  p.edit_spec().tolerations = {{"foo", "Equal", "bar", "PreferNoSchedule"}};
   EXPECT_NE(on_tainted(p, {{"foo", "bar", "NoSchedule"}}), std::nullopt);
   EXPECT_EQ(on_tainted(make_pod("p"), {{"foo", "bar", "PreferNoSchedule"}}), std::nullopt);
 }
@@ -57,7 +57,8 @@ TEST(NodeUnschedulable, ACordonedNodeTakesOnlyPodsTolerating) {
   n.unschedulable = true;
   EXPECT_EQ(node_unschedulable(make_pod("p"), {&n, {}, {}}), "node(s) were unschedulable");
   Pod tolerant = make_pod("p");
-  tolerant.tolerations = {{"node.kubernetes.io/unschedulable", "Exists", "", "NoSchedule"}};
+  tolerant.edit_spec().tolerations = {
+      {"node.kubernetes.io/unschedulable", "Exists", "", "NoSchedule"}};
   EXPECT_EQ(node_unschedulable(tolerant, {&n, {}, {}}), std::nullopt);
   n.unschedulable = false;
   EXPECT_EQ(node_unschedulable(make_pod("p"), {&n, {}, {}}), std::nullopt);

@@ -12,7 +12,7 @@ struct Fixture {
   Node a = make_node("a1", "zone-a"), b = make_node("b1", "zone-b");
   Pod pod = make_pod("db-0");
   Fixture() {
-    pod.claims = {"data-db-0"};
+    pod.edit_spec().claims = {"data-db-0"};
     s.claims = {{"default", "data-db-0", "pv-a"}};
     s.volumes = {{"pv-a", json::object(), json()}};
   }
