@@ -178,7 +178,6 @@ std::shared_ptr<const PodSpec> PodSpecPool::intern(PodSpec&& spec) {
   for (const auto& known : same_hash)
     if (*known == spec) return known;
   same_hash.push_back(std::make_shared<const PodSpec>(std::move(spec)));
-  ++count_;
   return same_hash.back();
 }
 

@@ -105,11 +105,9 @@ struct Pod {
 class PodSpecPool {
  public:
   std::shared_ptr<const PodSpec> intern(PodSpec&& spec);
-  size_t size() const { return count_; }
 
  private:
   std::unordered_map<size_t, std::vector<std::shared_ptr<const PodSpec>>> by_hash_;
-  size_t count_ = 0;
 };
 
 struct Pdb {
