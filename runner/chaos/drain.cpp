@@ -21,12 +21,6 @@ using Kind = kube::ApiError::Kind;
 
 namespace {
 
-bool uses_emptydir(const json& pod) {
-  for (const auto& v : pod.value("spec", json::object()).value("volumes", json::array()))
-    if (v.contains("emptyDir")) return true;
-  return false;
-}
-
 // The pod we meant (by UID) no longer exists: deleted, or replaced by a new
 // pod under the same name (a StatefulSet's). Asked of the API server, not
 // the watch: it decides whether an eviction's 404 or 409 was ours.
@@ -41,17 +35,14 @@ bool pod_gone(kube::Client& client, const std::string& ns, const std::string& na
 }
 
 // kubectl drain's filter chain, in its order: why a pod is not evicted, or "".
-std::string skip_reason(const json& pod, const Guards& guards, bool delete_emptydir_data) {
-  std::string ns = pod["metadata"].value("namespace", "");
-  std::string phase = pod.value("status", json::object()).value("phase", "");
-  if (pod_terminating(pod)) return "already terminating";
-  if (controller_kind(pod) == "DaemonSet") return "DaemonSet-managed";
-  if (pod["metadata"].value("annotations", json::object()).contains("kubernetes.io/config.mirror"))
-    return "mirror pod";
-  if (phase == "Succeeded" || phase == "Failed") return "finished (" + phase + ")";
-  if (!guards.namespace_allowed(ns)) return "namespace not in guards.namespaces";
-  if (controller_kind(pod).empty()) return "not managed by a controller (would be lost)";
-  if (uses_emptydir(pod) && !delete_emptydir_data)
+std::string skip_reason(const DrainPod& pod, const Guards& guards, bool delete_emptydir_data) {
+  if (pod.terminating) return "already terminating";
+  if (pod.controller_kind == "DaemonSet") return "DaemonSet-managed";
+  if (pod.mirror) return "mirror pod";
+  if (pod.phase == "Succeeded" || pod.phase == "Failed") return "finished (" + pod.phase + ")";
+  if (!guards.namespace_allowed(pod.ns)) return "namespace not in guards.namespaces";
+  if (pod.controller_kind.empty()) return "not managed by a controller (would be lost)";
+  if (pod.emptydir && !delete_emptydir_data)
     return "uses emptyDir (its data would be lost; drain option delete_emptydir_data = true "
            "evicts it)";
   return "";
@@ -83,24 +74,21 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
   // the pods on these nodes kept, and only what is read of them.
   DrainedPods watched(client_, std::set<std::string>(nodes.begin(), nodes.end()),
                       drain_done.get_token());
-  std::vector<json> to_evict;
+  std::vector<DrainPod> to_evict;
   json skipped = json::array();
   for (auto& pod : watched.initial(deadline, options_.stop)) {
     std::string reason = skip_reason(pod, options_.guards, options.delete_emptydir_data);
     if (reason.empty())
       to_evict.push_back(std::move(pod));
     else
-      skipped.push_back({{"pod", pod_ref(pod)}, {"reason", reason}});
+      skipped.push_back({{"pod", pod.ref()}, {"reason", reason}});
   }
   auto in_flight = journal_.mutating();
   std::vector<JournalEntry> intents;
   std::vector<EvictionQueue::Item> items;
   for (const auto& p : to_evict) {
-    const json& m = p["metadata"];
-    intents.push_back({0, "evict", "pod", m.value("namespace", ""), m.value("name", ""),
-                       m.value("uid", ""), "", "", -1, -1});
-    items.push_back(
-        {m.value("namespace", ""), m.value("name", ""), m.value("labels", json::object())});
+    intents.push_back({0, "evict", "pod", p.ns, p.name, p.uid, "", "", -1, -1});
+    items.push_back({p.ns, p.name, p.labels});
   }
   // Every eviction is journaled before the first is made.
   auto ids = journal_.intend(std::move(intents));
@@ -113,8 +101,7 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
   std::vector<char> gone(to_evict.size(), 0), accepted(to_evict.size(), 0);
   std::atomic<int> conflicts{0};
   auto evict_one = [&](size_t i) {
-    const json& m = to_evict[i]["metadata"];
-    std::string ns = m.value("namespace", ""), name = m.value("name", ""), uid = m.value("uid", "");
+    const std::string &ns = to_evict[i].ns, &name = to_evict[i].name, &uid = to_evict[i].uid;
     kube::DeleteOptions del;
     del.grace_period_seconds = options.grace_seconds;
     del.precondition_uid = uid;
@@ -124,7 +111,7 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
       journal_.update(ids[i], "applied", "", t);
       accepted[i] = 1;
       queue.evicted(i);
-      report_evicted(options_, ns, name, to_evict[i]["spec"].value("nodeName", ""), t);
+      report_evicted(options_, ns, name, to_evict[i].node, t);
       return;
     } catch (const kube::ApiError& e) {
       // 404 or a failed UID precondition (409): gone only if the pod is.
@@ -168,7 +155,7 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
   // 2. Wait for every evicted pod to be gone, under the same deadline.
   std::set<std::string> waiting;
   for (size_t i = 0; i < to_evict.size(); ++i)
-    if (accepted[i]) waiting.insert(to_evict[i]["metadata"].value("uid", ""));
+    if (accepted[i]) waiting.insert(to_evict[i].uid);
   std::set<std::string> still;
   std::optional<std::string> wait_error;
   try {
@@ -185,27 +172,27 @@ json Chaos::drain(const std::vector<std::string>& nodes, const DrainOptions& opt
   int refusals = queue.refusals() + conflicts.load();
   json evicted = json::array(), failed = json::array(), not_gone = json::array();
   for (size_t i = 0; i < to_evict.size(); ++i) {
-    bool there = still.count(to_evict[i]["metadata"].value("uid", "")) > 0;
+    bool there = still.count(to_evict[i].uid) > 0;
     if (errors[i]) {
       try {
         std::rethrow_exception(errors[i]);
       } catch (const std::exception& e) {
         journal_.update(ids[i], "failed", e.what());
-        failed.push_back({{"pod", pod_ref(to_evict[i])}, {"error", e.what()}});
+        failed.push_back({{"pod", to_evict[i].ref()}, {"error", e.what()}});
       }
     } else if (!accepted[i] && !gone[i]) {
       std::string why = refusals
                             ? "eviction still refused by a PodDisruptionBudget at the drain timeout"
                             : "not evicted before the drain timeout";
       journal_.update(ids[i], "failed", why);
-      failed.push_back({{"pod", pod_ref(to_evict[i])}, {"error", why}});
+      failed.push_back({{"pod", to_evict[i].ref()}, {"error", why}});
     } else if (gone[i] || !there) {
-      evicted.push_back(pod_ref(to_evict[i]));
+      evicted.push_back(to_evict[i].ref());
     } else {
       std::string why = wait_error ? "evicted, not seen gone (" + *wait_error + ")"
                                    : "evicted, not gone at the drain timeout";
       journal_.update(ids[i], "applied", why);
-      not_gone.push_back(pod_ref(to_evict[i]));
+      not_gone.push_back(to_evict[i].ref());
     }
   }
   journal_.persist();

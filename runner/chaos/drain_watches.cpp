@@ -1,5 +1,6 @@
 #include "runner/chaos/drain_watches.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "runner/chaos/cluster_view.h"
@@ -40,14 +41,26 @@ BackgroundWatch::~BackgroundWatch() {
 
 namespace {
 
-// What the drain's filter chain, its PDB matching and its evictions read of
-// a pod on a drained node: identity, labels, owner, the mirror annotation,
-// termination, node, phase, emptyDir volumes. Of every other pod: identity.
+bool mounts_emptydir(const json& pod) {
+  const json* spec = pod.contains("spec") && pod["spec"].is_object() ? &pod["spec"] : nullptr;
+  if (!spec || !spec->contains("volumes") || !(*spec)["volumes"].is_array()) return false;
+  for (const auto& v : (*spec)["volumes"])
+    if (v.is_object() && v.contains("emptyDir")) return true;
+  return false;
+}
+
+bool is_mirror(const json& pod) {
+  auto m = pod.find("metadata");
+  if (m == pod.end() || !m->is_object()) return false;
+  auto a = m->find("annotations");
+  return a != m->end() && a->is_object() && a->contains("kubernetes.io/config.mirror");
+}
+
+// Of a pod on a drained node, what DrainPod is made of; of every other pod,
+// its identity. The cut happens while the list's page is parsed.
 void project_for_drain(json& pod, const std::set<std::string>& nodes) {
   if (!pod.is_object()) return;
   const json* spec = pod.contains("spec") && pod["spec"].is_object() ? &pod["spec"] : nullptr;
-  const json* meta =
-      pod.contains("metadata") && pod["metadata"].is_object() ? &pod["metadata"] : nullptr;
   const json* name = spec && spec->contains("nodeName") ? &(*spec)["nodeName"] : nullptr;
   if (!name || !name->is_string() || !nodes.count(name->get<std::string>())) {
     pod = kube::kept(pod, {{"metadata", {"name", "namespace", "uid", "resourceVersion"}},
@@ -55,23 +68,14 @@ void project_for_drain(json& pod, const std::set<std::string>& nodes) {
                            {"status", {}}});
     return;
   }
-  json mirror;  // null unless the pod is a static pod's mirror
-  if (meta && meta->contains("annotations") && (*meta)["annotations"].is_object())
-    if (auto it = (*meta)["annotations"].find("kubernetes.io/config.mirror");
-        it != (*meta)["annotations"].end())
-      mirror = *it;
-  json volumes = json::array();
-  if (spec->contains("volumes") && (*spec)["volumes"].is_array())
-    for (const auto& v : (*spec)["volumes"])
-      if (v.is_object() && v.contains("emptyDir"))
-        volumes.push_back({{"name", v.value("name", "")}, {"emptyDir", v["emptyDir"]}});
   json out = kube::kept(pod, {{"metadata",
                                {"name", "namespace", "uid", "resourceVersion", "labels",
                                 "deletionTimestamp", "ownerReferences"}},
                               {"spec", {"nodeName"}},
                               {"status", {"phase"}}});
-  if (!mirror.is_null()) out["metadata"]["annotations"] = {{"kubernetes.io/config.mirror", mirror}};
-  if (!volumes.empty()) out["spec"]["volumes"] = std::move(volumes);
+  if (is_mirror(pod)) out["metadata"]["annotations"] = {{"kubernetes.io/config.mirror", ""}};
+  if (mounts_emptydir(pod))
+    out["spec"]["volumes"] = json::array({json{{"emptyDir", json::object()}}});
   pod = std::move(out);
 }
 
@@ -107,24 +111,46 @@ void DrainedPods::on_event(const kube::WatchEvent& e) {
     present_.erase(uid_of(e.object));
   } else if (nodes_.count(pod_node(e.object))) {
     present_.insert(uid_of(e.object));
-    if (!synced_ && e.from_list) first_list_.push_back(e.object);
+    if (!synced_ && e.from_list) {
+      const json m = e.object.value("metadata", json::object());
+      DrainPod p;
+      p.ns = m.value("namespace", "");
+      p.name = m.value("name", "");
+      p.uid = m.value("uid", "");
+      p.node = pod_node(e.object);
+      p.phase = e.object.value("status", json::object()).value("phase", "");
+      p.controller_kind = controller_kind(e.object);
+      p.terminating = pod_terminating(e.object);
+      p.mirror = is_mirror(e.object);
+      p.emptydir = mounts_emptydir(e.object);
+      json labels = m.contains("labels") && m["labels"].is_object() ? m["labels"] : json::object();
+      auto& shared = labels_[labels.dump()];
+      if (!shared) shared = std::make_shared<const json>(std::move(labels));
+      p.labels = shared;
+      first_list_.push_back(std::move(p));
+    }
   }
   cv_.notify_all();
 }
 
-std::vector<json> DrainedPods::initial(Clock::time_point until, std::stop_token stop) {
+std::vector<DrainPod> DrainedPods::initial(Clock::time_point until, std::stop_token stop) {
   std::unique_lock lock(mu_);
   cv_.wait_until(lock, stop, until, [&] { return synced_ || error_; });
   if (error_) throw std::runtime_error("listing the pods to drain: " + *error_);
   if (stop.stop_requested()) throw AbortedError("run aborted");
   if (!synced_)
     throw std::runtime_error("the pods to drain were not listed before the drain timeout");
-  // A pod deleted while the list was delivered is not drained.
-  std::vector<json> pods;
-  for (auto& p : first_list_)
-    if (present_.count(uid_of(p))) pods.push_back(std::move(p));
+  // A pod deleted while the list was delivered is not drained; one listed
+  // twice (the stream was cut before SYNCED and relisted) is drained once,
+  // as last seen.
+  std::vector<DrainPod> pods;
+  std::set<std::string> taken;
+  for (auto p = first_list_.rbegin(); p != first_list_.rend(); ++p)
+    if (present_.count(p->uid) && taken.insert(p->uid).second) pods.push_back(std::move(*p));
+  std::reverse(pods.begin(), pods.end());
   first_list_.clear();
   first_list_.shrink_to_fit();
+  labels_.clear();
   return pods;
 }
 

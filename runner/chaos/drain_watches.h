@@ -9,6 +9,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -39,6 +41,19 @@ class BackgroundWatch {
   std::jthread thread_;
 };
 
+// A pod on a drained node, as the drain's filter chain, its PDB matching and
+// its evictions read it: ~300 bytes, where the projected JSON was ~2.7 KB
+// (3,333 pods of a 10k-pod zone drain: ~1 MB instead of ~9 MB).
+struct DrainPod {
+  std::string ns, name, uid, node, phase;
+  std::string controller_kind;  // "ReplicaSet", "DaemonSet", "" when none
+  bool terminating = false;     // metadata.deletionTimestamp set
+  bool mirror = false;          // a static pod's mirror (kubernetes.io/config.mirror)
+  bool emptydir = false;        // mounts an emptyDir volume
+  std::shared_ptr<const nlohmann::json> labels;  // one object for the pods of one template
+  std::string ref() const { return ns + "/" + name; }
+};
+
 // The pods on a set of nodes, by one list+watch of every pod (a pod's node
 // cannot be selected on for several nodes at once). Pods elsewhere are kept
 // as their identity only.
@@ -47,10 +62,9 @@ class DrainedPods {
   using Clock = std::chrono::steady_clock;
   DrainedPods(kube::Client client, std::set<std::string> nodes, std::stop_token parent);
 
-  // The pods on the nodes in the first list, each reduced to what the
-  // drain's filter chain and its evictions read. Throws the watch's error,
-  // or runtime_error at `until`, or AbortedError on stop.
-  std::vector<nlohmann::json> initial(Clock::time_point until, std::stop_token stop);
+  // The pods on the nodes in the first list. Throws the watch's error, or
+  // runtime_error at `until`, or AbortedError on stop.
+  std::vector<DrainPod> initial(Clock::time_point until, std::stop_token stop);
   // Waits until none of `uids` is on the nodes (deleted, or replaced under
   // its name); returns those still there at `until` or on stop. Throws the
   // watch's error if it failed.
@@ -63,7 +77,8 @@ class DrainedPods {
   std::set<std::string> nodes_;
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  std::vector<nlohmann::json> first_list_;
+  std::vector<DrainPod> first_list_;
+  std::map<std::string, std::shared_ptr<const nlohmann::json>> labels_;  // by dump, while listing
   bool synced_ = false;
   std::optional<std::string> error_;
   std::set<std::string> present_;  // uids on the nodes now

@@ -95,7 +95,7 @@ const std::vector<std::string>& EvictionQueue::covering(Entry& e) const {
     if (b.ns != e.item.ns || !b.has_selector) continue;  // a null selector selects nothing
     bool match = true;  // a selector we cannot read covers the pod: never ignore a budget
     try {
-      match = selector_matches(b.selector, e.item.labels);
+      match = selector_matches(b.selector, e.item.labels ? *e.item.labels : json::object());
     } catch (const InputError&) {
     }
     if (match) e.covering.push_back(key);

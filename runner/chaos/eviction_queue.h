@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -30,7 +31,7 @@ class EvictionQueue {
   using Clock = std::chrono::steady_clock;
   struct Item {
     std::string ns, name;
-    nlohmann::json labels;
+    std::shared_ptr<const nlohmann::json> labels;  // shared by the pods of one template
   };
   // How long a PDB that refused stays closed when its status does not change
   // (a watch that missed the update must not stall the drain), and how long

@@ -72,7 +72,7 @@ start_kwok() {
     --kubeconfig="$state/kubeconfig" \
     --config="$state/kwok.yaml" \
     --manage-nodes-with-label-selector="$selector" \
-    --node-lease-duration-seconds=8 \
+    --node-lease-duration-seconds="$(cat "$state/node_lease" 2>/dev/null || echo 8)" \
     --server-address="127.0.0.1:$port" \
     --cidr="$(zone_cidr "$zone")"
 }

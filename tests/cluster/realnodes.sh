@@ -162,9 +162,9 @@ failSwapOn: false
 podLogsDir: $nd/pod-logs
 # No cluster DNS; pods get no resolver (nothing to resolve outside anyway).
 resolvConf: ""
-# Like the kwok nodes: the Lease is renewed every 2s, so the node lifecycle
-# controller's 10s grace period is what decides a lost node.
-nodeLeaseDurationSeconds: 8
+# Like the kwok nodes (up.sh --node-lease, 8 s by default: renewed every 2 s,
+# and the node lifecycle controller's 10 s grace decides a lost node).
+nodeLeaseDurationSeconds: $(cat "$state/node_lease" 2>/dev/null || echo 8)
 # A shared CI disk must not evict the test pods or collect the local images.
 evictionHard: { memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%, imagefs.inodesFree: 1% }
 imageGCHighThresholdPercent: 100

@@ -8,13 +8,17 @@
 # times. A benchmark: it prints figures and asserts nothing about them.
 #
 # usage: bench_rss.sh [--state DIR] [--nodes-per-zone N] [--replicas R]
-#                     [--max-unavailable PCT] [--within SECONDS] [--binary FAULTLINE] [--keep]
+#                     [--max-unavailable PCT] [--within SECONDS] [--node-lease SECONDS]
+#                     [--binary FAULTLINE] [--keep]
 #   --state            cluster state dir (default /tmp/faultline-bench-rss)
 #   --nodes-per-zone   default 100
 #   --replicas         default 600
 #   --max-unavailable  the PDB's maxUnavailable (default 10%)
 #   --within           the drain's timeout and the replacement SLO's bound, s
 #                      (default 180; a zone of thousands of pods needs more)
+#   --node-lease       the nodes' Lease duration for a cluster this starts
+#                      (up.sh --node-lease; default 8, 40 above 300 nodes:
+#                      kwok's Lease writes otherwise take the control plane)
 #   --binary           the faultline binary (default $FAULTLINE_BINARY, else build/runner/faultline)
 #   --keep             leave the cluster running (default: down.sh at the end)
 set -euo pipefail
@@ -25,6 +29,7 @@ per_zone=100
 replicas=600
 max_unavailable=10%
 within=180
+node_lease=
 binary=${FAULTLINE_BINARY:-$src/build/runner/faultline}
 keep=
 while (($#)); do
@@ -34,9 +39,10 @@ while (($#)); do
     --replicas) replicas=$2; shift 2 ;;
     --max-unavailable) max_unavailable=$2; shift 2 ;;
     --within) within=$2; shift 2 ;;
+    --node-lease) node_lease=$2; shift 2 ;;
     --binary) binary=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench_rss.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,7 +65,8 @@ trap cleanup EXIT
 
 # --- the cluster: up.sh's 3 nodes per zone, then the rest added here ---
 t=$(now)
-kubeconfig=$("$src/tests/cluster/up.sh" --state "$state" --nodes-per-zone 3 | tail -n 1)
+[[ -n $node_lease ]] || { if ((per_zone * 3 > 300)); then node_lease=40; else node_lease=8; fi; }
+kubeconfig=$("$src/tests/cluster/up.sh" --state "$state" --nodes-per-zone 3 --node-lease "$node_lease" | tail -n 1)
 K() { "$state/bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 zones=$(tr ',' ' ' <"$state/zones")
 if ((per_zone > 3)); then

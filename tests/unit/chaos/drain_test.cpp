@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -235,6 +236,40 @@ TEST_F(Drain, EmptyDirPod_IsSkippedWithAReasonUnlessAskedFor) {
 
   auto again = drain(5, true);
   EXPECT_EQ(again["evicted"], json::array({"shop/p0"})) << again.dump();
+}
+
+TEST_F(Drain, FilterChain_SkipsEachKindWithItsReason_AndEvictsOnlyPodsOnTheDrainedNodes) {
+  json terminating = pod("terminating");
+  terminating["metadata"]["deletionTimestamp"] = "2026-12-01T00:00:00Z";
+  json daemon = pod("daemon");
+  daemon["metadata"]["ownerReferences"][0]["kind"] = "DaemonSet";
+  json mirror = pod("mirror");
+  mirror["metadata"]["annotations"] = {{"kubernetes.io/config.mirror", "abc"}, {"other", "x"}};
+  json finished = pod("finished");
+  finished["status"]["phase"] = "Succeeded";
+  json elsewhere = pod("elsewhere");
+  elsewhere["metadata"]["namespace"] = "other";
+  json bare = pod("bare");
+  bare["metadata"].erase("ownerReferences");
+  json on_n2 = pod("on-n2");
+  on_n2["spec"]["nodeName"] = "n2";
+  start({terminating, daemon, mirror, finished, elsewhere, bare, on_n2, pod("p0")});
+  evicted_then_gone("p0");
+
+  auto r = drain();
+
+  EXPECT_EQ(r["evicted"], json::array({"shop/p0"})) << r.dump();
+  std::map<std::string, std::string> reasons;
+  for (const auto& s : r["skipped"]) reasons[s["pod"]] = s["reason"];
+  EXPECT_EQ(reasons, (std::map<std::string, std::string>{
+                         {"shop/terminating", "already terminating"},
+                         {"shop/daemon", "DaemonSet-managed"},
+                         {"shop/mirror", "mirror pod"},
+                         {"shop/finished", "finished (Succeeded)"},
+                         {"other/elsewhere", "namespace not in guards.namespaces"},
+                         {"shop/bare", "not managed by a controller (would be lost)"}}))
+      << r.dump();
+  EXPECT_EQ(fake_->count("POST", kShopPods + "/on-n2/eviction"), 0u);
 }
 
 TEST_F(Drain, FailZoneWithCollateral_IsRefusedBeforeAnyTaintUnlessAccepted) {
