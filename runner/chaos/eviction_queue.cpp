@@ -199,12 +199,21 @@ void EvictionQueue::refused(size_t i, std::optional<double> retry_after_seconds)
   waiting_.push_back(i);
 }
 
-void EvictionQueue::retry(size_t i) {
-  std::lock_guard lock(mu_);
-  entries_[i].not_before = Clock::now() + timing_.conflict_retry;
+void EvictionQueue::requeue(size_t i, std::chrono::milliseconds after) {
+  entries_[i].not_before = Clock::now() + after;
   give_back(entries_[i], false);
   entries_[i].state = State::Waiting;
   waiting_.push_back(i);
+}
+
+void EvictionQueue::retry(size_t i) {
+  std::lock_guard lock(mu_);
+  requeue(i, timing_.conflict_retry);
+}
+
+void EvictionQueue::unanswered(size_t i) {
+  std::lock_guard lock(mu_);
+  requeue(i, timing_.unanswered_retry);
 }
 
 void EvictionQueue::drop(size_t i) {

@@ -40,6 +40,9 @@ class EvictionQueue {
     std::chrono::milliseconds closed_at_most{5000};
     std::chrono::milliseconds uncovered_retry{200};
     std::chrono::milliseconds conflict_retry{50};  // a 409 race on the PDB status
+    // An eviction the server did not answer (timeout, reset, 5xx): an
+    // overloaded control plane, which a prompt retry would load more.
+    std::chrono::milliseconds unanswered_retry{1000};
     // An accepted eviction the status never shows (the controller dropped
     // it from disruptedPods before we saw it there) stops counting after this.
     std::chrono::milliseconds unconfirmed_at_most{5000};
@@ -65,7 +68,12 @@ class EvictionQueue {
   // 429: back in the queue; its PDBs are closed until their status changes.
   void refused(size_t i, std::optional<double> retry_after_seconds);
   void retry(size_t i);  // a 409 race on the PDB status: back in the queue
-  void drop(size_t i);   // gone or failed: off the queue
+  // No answer (transport error, timeout, 5xx): back in the queue after
+  // `Timing::unanswered_retry`. Safe to repeat: if the first one was
+  // applied, the pod is terminating and the server evicts it again without
+  // a PDB check; the UID precondition keeps it off a replacement.
+  void unanswered(size_t i);
+  void drop(size_t i);  // gone or failed: off the queue
 
   size_t waiting() const;  // pods not yet handed out
   int refusals() const;
@@ -93,7 +101,8 @@ class EvictionQueue {
   };
   const std::vector<std::string>& covering(Entry& e) const;
   void give_back(Entry& e, bool accepted);
-  void changed();  // under mu_: wakes next()
+  void requeue(size_t i, std::chrono::milliseconds after);  // under mu_
+  void changed();                                           // under mu_: wakes next()
 
   Timing timing_;
   mutable std::mutex mu_;
