@@ -127,6 +127,26 @@ bool interruptible_sleep(std::stop_token stop, double seconds) {
   return !stop.stop_requested();
 }
 
+// How long the preflight waits for the pods and endpoints probes' first
+// lists before the warmup starts. A large cluster's first lists outlast a
+// warmup (10k pods on a loaded control plane: > 3 s), and a steady state
+// judged before them is "no samples": a drill refused for nothing.
+constexpr double kFirstListsAtMost = 120;
+
+// Waits until every pods and endpoints probe has its first sample, a probe
+// has failed (the preflight reports that), `seconds` or stop; returns the
+// probes still without one.
+std::vector<std::string> wait_for_first_lists(const observe::Observer& observer,
+                                              std::stop_token stop, double seconds) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  for (;;) {
+    auto missing = observer.timeline_unsampled();
+    if (missing.empty() || !observer.failures().empty() ||
+        std::chrono::steady_clock::now() >= until || !interruptible_sleep(stop, 0.05))
+      return missing;
+  }
+}
+
 json target_json(const Experiment& e) {
   return {{"namespace", e.target.namespace_},
           {"selector", e.target.selector},
@@ -395,6 +415,16 @@ int run(const RunOptions& o) {
     });
 
     phases.begin("preflight");
+    auto unlisted = wait_for_first_lists(*observer, run.stop_token(), kFirstListsAtMost);
+    if (run.stop_token().stop_requested()) throw AbortedError(run.stop_reason());
+    if (!unlisted.empty() && observer->failures().empty()) {
+      std::string names;
+      for (const auto& n : unlisted) names += (names.empty() ? "" : ", ") + n;
+      std::string why = "probe(s) " + names + " had no first list after " +
+                        std::to_string(static_cast<int>(kFirstListsAtMost)) + " s";
+      phases.end_current("failed", why);
+      throw std::domain_error("steady state unknown before any fault: " + why);
+    }
     if (!interruptible_sleep(run.stop_token(), e.timing.warmup.count()))
       throw AbortedError(run.stop_reason());
     double warm_to = run.now();

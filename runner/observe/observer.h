@@ -56,6 +56,8 @@ class Observer {
   // A copy of the timeline (see Timeline::snapshot for `since`).
   TimelineSnapshot snapshot(double since = -std::numeric_limits<double>::infinity()) const;
   Timeline& timeline() { return timeline_; }
+  // The pods and endpoints probes whose watch has not sampled yet.
+  std::vector<std::string> timeline_unsampled() const { return timeline_.unsampled_state_probes(); }
 
   void set_faulted_zones(std::vector<std::string> zones);
   void mark_fault_start(std::optional<double> t = std::nullopt);  // default: now

@@ -190,6 +190,16 @@ std::optional<EndpointsSample> Timeline::last_endpoints() const {
   return std::nullopt;
 }
 
+std::vector<std::string> Timeline::unsampled_state_probes() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, v] : data_.pods)
+    if (v.empty()) out.push_back(name);
+  for (const auto& [name, v] : data_.endpoints)
+    if (v.empty()) out.push_back(name);
+  return out;
+}
+
 std::vector<std::string> Timeline::request_probes() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> names;

@@ -167,6 +167,9 @@ class Timeline {
   Ratio request_ratio(const std::string& probe, double from, double to) const;
   std::optional<PodsSample> last_pods() const;
   std::optional<EndpointsSample> last_endpoints() const;
+  // The pods and endpoints probes with no sample yet: their watch's first
+  // list is not in.
+  std::vector<std::string> unsampled_state_probes() const;
   std::vector<std::string> request_probes() const;
   std::vector<std::string> faulted_zones() const;
   std::vector<ProbeFailure> failures() const;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "runner/chaos/cluster_view.h"
 #include "runner/kube/resource.h"
@@ -55,6 +56,14 @@ class RefuseBeforeTouching : public ::testing::Test {
         [this](const ProxiedRequest& r) {
           std::lock_guard lock(mu_);
           requests_.push_back(r.method + " " + r.target);
+          // The proxy answers one request at a time: this holds up every
+          // request behind the slow list too, as an overloaded server does.
+          if (slow_lists_of_ && r.method == "GET" &&
+              r.target.find(slow_lists_of_) != std::string::npos &&
+              r.target.find("watch=1") == std::string::npos) {
+            ++slow_lists_;
+            std::this_thread::sleep_for(slow_list_);
+          }
           return refuse_watches_of_ && r.method == "GET" &&
                  r.target.find(refuse_watches_of_) != std::string::npos &&
                  r.target.find("watch=1") != std::string::npos;
@@ -131,6 +140,9 @@ class RefuseBeforeTouching : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::string> requests_;
   const char* refuse_watches_of_ = nullptr;
+  const char* slow_lists_of_ = nullptr;  // every list of it takes `slow_list_`
+  int slow_lists_ = 0;
+  std::chrono::milliseconds slow_list_{0};
   std::map<std::string, std::string> before_;
   NodeSnapshot nodes_before_;
 };
@@ -234,6 +246,36 @@ TEST_F(RefuseBeforeTouching, ProbeWatchRefused403_SteadyStateDoesNotHold_OnlyThe
         << "a write other than the lock's: " << w;
   expect_cluster_as_before(nodes_before_);
   EXPECT_TRUE(journal_configmaps().empty());
+}
+
+// Not a refusal: first lists that outlast the warmup (a large cluster, a
+// loaded control plane) are waited for, and the warmup starts once they are
+// in. Before, the steady state was judged on no samples and the drill was
+// refused ("ready_endpoints(checkout) no samples"): 10k pods under heaptrack.
+TEST_F(RefuseBeforeTouching, FirstListsSlowerThanTheWarmup_AreWaitedFor_NotARefusal) {
+  slow_lists_of_ = "/endpointslices";
+  slow_list_ = 5s;  // the warm-up is 2 s
+  scratch_.script("nothing.lua", "log.info(\"no fault\")\n");
+  ExperimentSpec spec;
+  spec.name = "slow-first-lists";
+  spec.script = "nothing.lua";
+  spec.params = "";
+  std::string file = scratch_.experiment(spec.name, spec.yaml()), out_dir = scratch_.output_dir(),
+              output;
+  int code = faultline_via_proxy("run " + file + " --output-dir " + out_dir, &output);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_EQ(line_starting_with(output, "result: "), "result: passed (exit 0)") << output;
+  {
+    std::lock_guard lock(mu_);
+    EXPECT_GE(slow_lists_, 1);  // the probe's list was one of them
+  }
+  json report = read_report(out_dir);
+  for (const auto& p : report["phases"]) {
+    if (p["name"] == "preflight") {
+      EXPECT_GE(p["ended"].get<double>(), 5.0) << p.dump();
+    }
+  }
+  expect_cluster_as_before(nodes_before_);
 }
 
 // A guard that refuses the first fault: the input asks for more than the
