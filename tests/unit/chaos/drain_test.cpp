@@ -312,6 +312,31 @@ TEST_F(Drain, EvictionNeverAnswered_FailsAtTheDeadlineWithTheLastError_PacedNotH
   EXPECT_LE(fake_->count("POST", kShopPods + "/p0/eviction"), 4u);
 }
 
+// The drain's timeout is when evictions stop, also when the budget would
+// let more go: evictions answered slowly (0.4 s each, one at a time) under a
+// 1 s timeout leave the fourth pod unevicted, never evicted late.
+TEST_F(Drain, NoEvictionIsSentAfterTheTimeout_EvenWithTheBudgetOpen) {
+  start({pod("p0"), pod("p1"), pod("p2"), pod("p3")}, 1);
+  for (const char* name : {"p0", "p1", "p2", "p3"}) {
+    std::string n = name;
+    fake_->on("POST", kShopPods + "/" + n + "/eviction", [this, n](const kube::HttpRequest&) {
+      std::this_thread::sleep_for(400ms);
+      pods_feed_->push("DELETED", pod(n));
+      return kube::HttpResponse{201, {}, "{}", false};
+    });
+  }
+
+  auto r = drain(1);
+
+  size_t posts = 0;
+  for (const char* name : {"p0", "p1", "p2", "p3"})
+    posts += fake_->count("POST", kShopPods + "/" + name + "/eviction");
+  EXPECT_LE(posts, 3u) << r.dump();
+  EXPECT_EQ(r["evicted"].size() + r["not_gone"].size() + r["failed"].size(), 4u) << r.dump();
+  ASSERT_GE(r["failed"].size(), 1u) << r.dump();
+  EXPECT_EQ(r["failed"].back()["error"], "not evicted before the drain timeout") << r.dump();
+}
+
 TEST_F(Drain, FailZoneWithCollateral_IsRefusedBeforeAnyTaintUnlessAccepted) {
   json daemon = pod("p0");
   daemon["metadata"]["namespace"] = "kube-system";
