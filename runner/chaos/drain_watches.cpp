@@ -112,7 +112,9 @@ void DrainedPods::on_event(const kube::WatchEvent& e) {
   } else if (nodes_.count(pod_node(e.object))) {
     present_.insert(uid_of(e.object));
     if (!synced_ && e.from_list) {
-      const json m = e.object.value("metadata", json::object());
+      static const json kNone = json::object();
+      auto it = e.object.find("metadata");
+      const json& m = it != e.object.end() && it->is_object() ? *it : kNone;
       DrainPod p;
       p.ns = m.value("namespace", "");
       p.name = m.value("name", "");

@@ -87,6 +87,14 @@ class Drain : public ::testing::Test {
     fake_->on("POST", kShopPods + "/" + name + "/eviction", code,
               code == 201 ? "{}" : status(code, reason));
   }
+  // Not answered: the transport fails with `message` (a timeout, a reset).
+  void unanswered(const std::string& name, const std::string& message) {
+    fake_->on("POST", kShopPods + "/" + name + "/eviction",
+              [name, message](const kube::HttpRequest&) -> kube::HttpResponse {
+                throw kube::ApiError(kube::ApiError::Kind::Transport, 0, "evict", "pods", name,
+                                     message);
+              });
+  }
   // Accepted, and the pod's deletion comes down the pods watch.
   void evicted_then_gone(const std::string& name) {
     fake_->on("POST", kShopPods + "/" + name + "/eviction", [this, name](const kube::HttpRequest&) {
@@ -277,10 +285,7 @@ TEST_F(Drain, FilterChain_SkipsEachKindWithItsReason_AndEvictsOnlyPodsOnTheDrain
 // counted failed.
 TEST_F(Drain, UnansweredEviction_TimeoutThen503_IsTriedAgainUntilAdmitted) {
   start({pod("p0")});
-  fake_->on("POST", kShopPods + "/p0/eviction", [](const kube::HttpRequest&) -> kube::HttpResponse {
-    throw kube::ApiError(kube::ApiError::Kind::Transport, 0, "evict", "pods", "p0",
-                         "Operation timed out after 30000 milliseconds with 0 bytes received");
-  });
+  unanswered("p0", "Operation timed out after 30000 milliseconds with 0 bytes received");
   eviction("p0", 503, "ServiceUnavailable");
   evicted_then_gone("p0");
 
@@ -293,10 +298,7 @@ TEST_F(Drain, UnansweredEviction_TimeoutThen503_IsTriedAgainUntilAdmitted) {
 
 TEST_F(Drain, EvictionNeverAnswered_FailsAtTheDeadlineWithTheLastError_PacedNotHammered) {
   start({pod("p0")});
-  fake_->on("POST", kShopPods + "/p0/eviction", [](const kube::HttpRequest&) -> kube::HttpResponse {
-    throw kube::ApiError(kube::ApiError::Kind::Transport, 0, "evict", "pods", "p0",
-                         "Connection reset by peer");
-  });
+  unanswered("p0", "Connection reset by peer");
 
   auto r = drain(2.5);
 
