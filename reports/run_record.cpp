@@ -241,7 +241,52 @@ std::vector<T> read_list(const Reader& r, std::string_view key, Read read) {
 
 }  // namespace
 
+json bulk_to_json(const RunRecord& r, BulkPart part) {
+  json j = json::array();
+  switch (part) {
+    case BulkPart::Faults:
+      for (const auto& f : r.faults) {
+        j.push_back({{"id", f.id},
+                     {"action", f.action},
+                     {"target", f.target},
+                     {"detail", f.detail.is_object() ? f.detail : json::object()},
+                     {"applied", f.applied},
+                     {"rolled_back", optional_number(f.rolled_back)},
+                     {"status", f.status},
+                     {"error", f.error}});
+      }
+      break;
+    case BulkPart::Series:
+      for (const auto& s : r.series) {
+        json points = json::array();
+        for (const auto& [t, v] : s.points) points.push_back({t, number_or_null(v)});
+        j.push_back({{"name", s.name}, {"unit", s.unit}, {"points", std::move(points)}});
+      }
+      break;
+    case BulkPart::Events:
+      for (const auto& e : r.events) {
+        j.push_back({{"t", e.t},
+                     {"type", e.type},
+                     {"reason", e.reason},
+                     {"object", e.object},
+                     {"message", e.message}});
+      }
+      break;
+    case BulkPart::Log:
+      j = r.log;
+      break;
+  }
+  return j;
+}
+
 json to_json(const RunRecord& r) {
+  json j = head_to_json(r);
+  for (BulkPart part : kBulkParts) j[bulk_key(part)] = bulk_to_json(r, part);
+  if (r.prediction) j["prediction"] = *r.prediction;  // optional: absent in records without one
+  return j;
+}
+
+json head_to_json(const RunRecord& r) {
   json j = json::object();
   j["schema_version"] = r.schema_version;
   j["faultline_version"] = r.faultline_version;
@@ -276,17 +321,6 @@ json to_json(const RunRecord& r) {
                            {"status", p.status},
                            {"message", p.message}});
   }
-  j["faults"] = json::array();
-  for (const auto& f : r.faults) {
-    j["faults"].push_back({{"id", f.id},
-                           {"action", f.action},
-                           {"target", f.target},
-                           {"detail", f.detail.is_object() ? f.detail : json::object()},
-                           {"applied", f.applied},
-                           {"rolled_back", optional_number(f.rolled_back)},
-                           {"status", f.status},
-                           {"error", f.error}});
-  }
   j["rollback"] = {{"complete", r.rollback.complete}, {"remaining", r.rollback.remaining}};
   j["slos"] = json::array();
   for (const auto& s : r.slos) {
@@ -300,28 +334,12 @@ json to_json(const RunRecord& r) {
                          {"deciding_span", span_json(s.deciding_span)},
                          {"detail", s.detail}});
   }
-  j["series"] = json::array();
-  for (const auto& s : r.series) {
-    json points = json::array();
-    for (const auto& [t, v] : s.points) points.push_back({t, number_or_null(v)});
-    j["series"].push_back({{"name", s.name}, {"unit", s.unit}, {"points", std::move(points)}});
-  }
   j["markers"] = json::array();
   for (const auto& m : r.markers) {
     j["markers"].push_back({{"t", m.t}, {"kind", m.kind}, {"label", m.label}});
   }
-  j["events"] = json::array();
-  for (const auto& e : r.events) {
-    j["events"].push_back({{"t", e.t},
-                           {"type", e.type},
-                           {"reason", e.reason},
-                           {"object", e.object},
-                           {"message", e.message}});
-  }
-  j["log"] = r.log;
   j["availability_ratio"] = optional_number(r.availability_ratio);
   j["replacement_seconds"] = optional_number(r.replacement_seconds);
-  if (r.prediction) j["prediction"] = *r.prediction;  // optional: absent in records without one
   if (r.dr) j["dr"] = *r.dr;
   return j;
 }

@@ -122,6 +122,30 @@ struct RunRecord {
 };
 
 json to_json(const RunRecord& record);
+
+// The parts of a record that grow with the drill (a fault per evicted pod, a
+// point per sample, the events, the log) and the prediction are turned into
+// JSON one at a time by the JSON report, never as one document: at 10,000
+// pods the whole record's DOM was ~10 MB beside its text, the peak of the run
+// (issue 14). to_json is head_to_json with every part added.
+enum class BulkPart { Faults, Series, Events, Log };
+inline constexpr BulkPart kBulkParts[] = {BulkPart::Faults, BulkPart::Series, BulkPart::Events,
+                                          BulkPart::Log};
+inline const char* bulk_key(BulkPart part) {
+  switch (part) {
+    case BulkPart::Faults:
+      return "faults";
+    case BulkPart::Series:
+      return "series";
+    case BulkPart::Events:
+      return "events";
+    case BulkPart::Log:
+      return "log";
+  }
+  return "";
+}
+json head_to_json(const RunRecord& record);  // without the bulk parts and the prediction
+json bulk_to_json(const RunRecord& record, BulkPart part);
 RunRecord from_json(const json& j);  // throws faultline::InputError on a malformed record
 
 }  // namespace faultline::reports

@@ -156,7 +156,7 @@ int report_command(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  common::limit_malloc_arenas();
+  common::tune_malloc();
   experiment::install_signal_handling();
   try {
     // probe has flags of its own (--url, --rate...), parsed by runner/probe.

@@ -11,6 +11,7 @@
 #include "runner/chaos/selector.h"
 #include "runner/common/error.h"
 #include "runner/common/log.h"
+#include "runner/common/malloc_arenas.h"
 #include "runner/common/parallel.h"
 
 namespace faultline::chaos {
@@ -229,19 +230,29 @@ json Chaos::restore_zone(const std::string& zone) {
   return result;
 }
 
+// The node list is the cordon's, not the drain's: it is freed before the
+// drain starts (at 1,000 nodes it was 4 MB of the drain's peak heap, issue
+// 14), and so is what the cordon's fan-out left behind.
 json Chaos::drain_zone(const std::string& zone, const DrainOptions& options) {
-  json all = view_.nodes();
-  auto nodes = zone_node_names(zone, all);
-  enter_zone(zone, nodes, all);
-  node_mutation("cordon", nodes, false, &all);
+  std::vector<std::string> nodes;
+  {
+    json all = view_.nodes();
+    nodes = zone_node_names(zone, all);
+    enter_zone(zone, nodes, all);
+    node_mutation("cordon", nodes, false, &all);
+  }
+  common::release_free_memory();
   if (on_fault_) on_fault_("drain " + zone);
   return drain(nodes, options);
 }
 
 json Chaos::drain_node(const std::string& node, const DrainOptions& options) {
-  json all = view_.nodes();
-  enter_zone(view_.zone_of_node(node), {node}, all);
-  node_mutation("cordon", {node}, false, &all);
+  {
+    json all = view_.nodes();
+    enter_zone(view_.zone_of_node(node), {node}, all);
+    node_mutation("cordon", {node}, false, &all);
+  }
+  common::release_free_memory();
   if (on_fault_) on_fault_("drain " + node);
   return drain({node}, options);
 }

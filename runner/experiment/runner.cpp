@@ -23,6 +23,7 @@
 #include "runner/chaos/rollback.h"
 #include "runner/common/error.h"
 #include "runner/common/log.h"
+#include "runner/common/malloc_arenas.h"
 #include "runner/dr/recover.h"
 #include "runner/dr/setup.h"
 #include "runner/experiment/events.h"
@@ -158,6 +159,9 @@ class Phases {
   Phases(reports::RunRecord& rec, RunContext& run) : rec_(rec), run_(run) {}
   void begin(const std::string& name) {
     end_current("ok");
+    // What the phase before freed (the preflight: the prediction's snapshot
+    // of every pod) goes back to the kernel, not into this phase's RSS.
+    common::release_free_memory();
     rec_.phases.push_back({name, run_.now(), run_.now(), "running", ""});
     run_.set_phase(name);
     run_.add_marker("phase", name);

@@ -204,7 +204,7 @@ void serve(const Cluster& c, int ready_fd, int go_fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  faultline::common::limit_malloc_arenas();  // as the runner's main does
+  faultline::common::tune_malloc();  // as the runner's main does
   Cluster c;
   bool with_plan = false;
   for (int i = 1; i < argc; i += 2) {

@@ -195,10 +195,14 @@ timer=$!
 t0=$(now)
 runner=
 while kill -0 "$timer" 2>/dev/null; do
-  [[ -z $runner ]] && runner=$(pgrep -P "$timer" -x faultline || true)
+  # /usr/bin/time has one child, the runner, whatever its binary is called.
+  [[ -z $runner ]] && runner=$(pgrep -P "$timer" | head -n 1 || true)
   if [[ -n $runner ]]; then
-    kib=$(awk '/VmRSS/ {print $2}' "/proc/$runner/status" 2>/dev/null || true)
-    [[ -n $kib ]] && echo "$(since "$t0") $kib" >>"$work/rss.txt"
+    # VmRSS, then what it is made of: RssAnon (heap, stacks), RssFile (the
+    # binary and its libraries), and the thread count.
+    sample=$(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2} /^Threads/ {n=$2}
+                  END {if (r) print r, a, f, n}' "/proc/$runner/status" 2>/dev/null || true)
+    [[ -n $sample ]] && echo "$(since "$t0") $sample" >>"$work/rss.txt"
   fi
   sleep 0.5
 done
@@ -251,10 +255,11 @@ peak_phase=$(python3 - "$work/report/report.json" "$work/rss.txt" <<'PY' 2>/dev/
 import json, sys
 r = json.load(open(sys.argv[1]))
 samples = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
-t, kib = max(samples, key=lambda s: s[1])
+t, kib, anon, file, threads = max(samples, key=lambda s: s[1])
 phase = next((p["name"] for p in r["phases"] if p["started"] <= t <= p["ended"] + 0.5), "?")
-at = {p["name"]: max((k for s, k in samples if p["started"] <= s <= p["ended"]), default=0) for p in r["phases"]}
-print(f"{phase} (t={t:.1f}s); by phase: " + ", ".join(f"{n} {int(k) // 1024}" for n, k in at.items() if k) + " MiB")
+at = {p["name"]: max((s[1] for s in samples if p["started"] <= s[0] <= p["ended"]), default=0) for p in r["phases"]}
+print(f"{phase} (t={t:.1f}s: anon {int(anon) // 1024}, file {int(file) // 1024} MiB, {int(threads)} threads); by phase: "
+      + ", ".join(f"{n} {int(k) // 1024}" for n, k in at.items() if k) + " MiB")
 PY
 )
 

@@ -22,6 +22,28 @@ TEST(Render, ParsesFormatNames) {
   EXPECT_EQ(parse_format(""), std::nullopt);
 }
 
+// The JSON report is written a part at a time (issue 14), and must be the
+// very text of the whole record's DOM: every outcome, the hostile strings
+// (invalid UTF-8 replaced the same way), a restore drill, a prediction, and
+// a record with its bulk parts empty.
+TEST(Render, JsonReportIsTheWholeRecordsDumpByteForByte) {
+  std::vector<RunRecord> records = {testing::hostile_run(), testing::restore_drill_run()};
+  for (auto o : {testing::Outcome::Passed, testing::Outcome::Failed, testing::Outcome::Aborted,
+                 testing::Outcome::Error, testing::Outcome::RollbackIncomplete})
+    records.push_back(testing::zone_outage_run(o));
+  records.back().prediction = json{{"verdict", "fail"}, {"slos", json::array({{{"why", "a\nb"}}})}};
+  RunRecord empty = testing::zone_outage_run();
+  empty.faults.clear();
+  empty.series.clear();
+  empty.events.clear();
+  empty.log.clear();
+  records.push_back(empty);
+  for (const auto& r : records) {
+    const std::string whole = to_json(r).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    EXPECT_EQ(render(r, Format::Json), whole) << r.experiment << " " << r.result;
+  }
+}
+
 TEST(Render, WriteAllWritesTheFourFilesIntoANewDirectory) {
   testing::TempDir tmp;
   std::string dir = tmp.file("faultline-reports/checkout-zone-outage-20250304T020000Z");
