@@ -1,7 +1,12 @@
 // The libcurl transport.
 //
 // Connection reuse: easy handles are pooled and each keeps its own live
-// connections, so N concurrent workers hold N warm connections. The share
+// connections, so N concurrent workers hold N warm connections. Only
+// kMaxIdleHandles stay pooled once a fan-out is over: a connection holds
+// libcurl's, nghttp2's and OpenSSL's buffers, and the 32 a 1,000-node cordon
+// opened, kept idle through the rest of the drill, were most of the 6 MB
+// heaptrack put under the cordon in a 10k-pod drill (issue 14). A handle made
+// again later resumes its TLS session from the share. The share
 // handle carries the TLS session cache (cheap resumed handshakes for new
 // connections) and the DNS cache. Connections are deliberately NOT put in the
 // share (CURL_LOCK_DATA_CONNECT): libcurl 7.88's documentation states that
@@ -262,8 +267,14 @@ class CurlTransport final : public HttpTransport {
   }
 
   void release(CURL* h) {
-    std::lock_guard lock(pool_mu_);
-    pool_.push_back(h);
+    {
+      std::lock_guard lock(pool_mu_);
+      if (pool_.size() < kMaxIdleHandles) {
+        pool_.push_back(h);
+        return;
+      }
+    }
+    curl_easy_cleanup(h);  // closes its connection, outside the lock
   }
 
   static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
@@ -364,6 +375,7 @@ class CurlTransport final : public HttpTransport {
   };
 
   static constexpr size_t kLocks = 8;
+  static constexpr size_t kMaxIdleHandles = 8;
   static constexpr std::chrono::milliseconds kConnectTimeout{10000};
   const ClientConfig config_;
   const Target target_;

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <set>
 
 #include "runner/common/error.h"
 #include "runner/common/parallel.h"
@@ -179,20 +178,47 @@ TEST(ClientServer, RotatedTokenFileIsUsedByTheNextRequest) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(ClientServer, ConnectionsAreReusedAcrossRequestsAndThreads) {
-  std::mutex mu;
-  std::set<int> peers;
-  TestServer server([&](Exchange& ex) { ex.respond(200, kNode); });
+// No client-side rate limit: the fan-out's width is what is measured.
+ClientConfig unlimited_config_for(const TestServer& server) {
   auto c = config_for(server);
   c.qps = 0;
-  Client client(c);
-  std::vector<int> items(200);
+  return c;
+}
+
+// `requests` GETs of node n1, `width` at a time; each must succeed.
+void get_node_fanned_out(Client& client, size_t requests, size_t width) {
+  std::vector<int> items(requests);
   auto errors = faultline::parallel_for_each<int>(
-      items, 8, [&](const int&) { client.get(resources::kNodes, "", "n1"); });
+      items, width, [&](const int&) { client.get(resources::kNodes, "", "n1"); });
   for (auto& e : errors) EXPECT_FALSE(e);
+}
+
+TEST(ClientServer, ConnectionsAreReusedAcrossRequestsAndThreads) {
+  TestServer server([&](Exchange& ex) { ex.respond(200, kNode); });
+  Client client(unlimited_config_for(server));
+  get_node_fanned_out(client, 200, 8);
   EXPECT_EQ(server.count("GET"), 200u);
   // 8 workers: at most 8 connections for 200 requests.
   EXPECT_LE(server.connections(), 8u);
+}
+
+TEST(ClientServer, AFanOutsConnectionsAreClosedWhenItEndsBarAFewKeptWarm) {
+  TestServer server([&](Exchange& ex) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // all 32 in flight at once
+    ex.respond(200, kNode);
+  });
+  Client client(unlimited_config_for(server));
+  get_node_fanned_out(client, 320, 32);
+  EXPECT_GE(server.connections(), 16u);  // the fan-out did open many
+  // The server sees a closed connection when its read ends: give it a moment.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server.open_connections() > 8 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_LE(server.open_connections(), 8u);
+  // The ones kept still serve: no new connection for the next requests.
+  size_t before = server.connections();
+  for (int i = 0; i < 8; ++i) client.get(resources::kNodes, "", "n1");
+  EXPECT_EQ(server.connections(), before);
 }
 
 TEST(ClientServer, ProxyUrlCarriesTheRequests) {

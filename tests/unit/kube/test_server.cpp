@@ -280,6 +280,11 @@ void TestServer::accept_loop() {
   }
 }
 
+size_t TestServer::open_connections() const {
+  std::lock_guard lock(mu_);
+  return open_fds_.size();
+}
+
 void TestServer::serve(int fd) {
   SSL* ssl = nullptr;
   if (ssl_) {

@@ -81,6 +81,7 @@ class TestServer {
   size_t count(const std::string& method, const std::string& path_prefix = "") const;
   bool stopping() const { return stopping_; }
   size_t connections() const { return accepted_; }  // accepted so far
+  size_t open_connections() const;                  // accepted and not yet closed
 
  private:
   friend class Connection;
