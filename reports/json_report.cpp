@@ -28,7 +28,7 @@ void append_nested(std::string& out, std::string_view text) {
 // The same text as to_json(r).dump(2) (keys in order, as nlohmann's object
 // writes them), built a top-level key at a time: the head, then each bulk
 // part's JSON made, written and freed before the next is made, and the
-// prediction written from the record rather than copied.
+// prediction unpacked only while it is written.
 std::string render_json(const RunRecord& r) {
   json head = head_to_json(r);
   for (BulkPart part : kBulkParts) head[bulk_key(part)] = nullptr;  // placeholders, for the order
@@ -46,7 +46,7 @@ std::string render_json(const RunRecord& r) {
     if (bulk)
       append_nested(out, dump(bulk_to_json(r, *bulk)));
     else if (key == "prediction")
-      append_nested(out, dump(*r.prediction));
+      append_nested(out, dump(r.prediction->unpack()));
     else
       append_nested(out, dump(value));
   }

@@ -9,8 +9,10 @@ namespace faultline::reports {
 
 std::vector<PredictionRow> prediction_rows(const RunRecord& r) {
   std::vector<PredictionRow> rows;
-  if (!r.prediction || !r.prediction->is_object()) return rows;
-  json slos = r.prediction->value("slos", json::array());
+  if (!r.prediction) return rows;
+  json prediction = r.prediction->unpack();
+  if (!prediction.is_object()) return rows;
+  json slos = prediction.value("slos", json::array());
   for (size_t i = 0; i < slos.size(); ++i) {
     const json& p = slos[i];
     PredictionRow row;
@@ -47,19 +49,25 @@ std::vector<PredictionRow> prediction_rows(const RunRecord& r) {
   return rows;
 }
 
-int prediction_mismatches(const RunRecord& r) {
+namespace {
+// The rows' mismatches: the html and markdown sections count the rows they
+// already made (each prediction_rows unpacks the prediction).
+int mismatches_in(const std::vector<PredictionRow>& rows) {
   int n = 0;
-  for (const auto& row : prediction_rows(r))
+  for (const auto& row : rows)
     n += (row.grade == "MISMATCH" || row.grade == "value differs") ? 1 : 0;
   return n;
 }
+}  // namespace
+
+int prediction_mismatches(const RunRecord& r) { return mismatches_in(prediction_rows(r)); }
 
 std::string prediction_html(const RunRecord& r) {
   auto rows = prediction_rows(r);
   if (rows.empty()) return "";
   using text::html;
   std::ostringstream h;
-  int mismatches = prediction_mismatches(r);
+  int mismatches = mismatches_in(rows);
   h << "<section id=\"prediction\"><h2>Predicted vs measured</h2>\n";
   if (mismatches > 0)
     h << "<p class=\"fail\">" << mismatches
@@ -86,7 +94,7 @@ std::string prediction_markdown(const RunRecord& r) {
   using text::markdown;
   std::ostringstream md;
   md << "**Predicted vs measured**";
-  if (int n = prediction_mismatches(r); n > 0) md << " — ⚠️ " << n << " mismatch(es)";
+  if (int n = mismatches_in(rows); n > 0) md << " — ⚠️ " << n << " mismatch(es)";
   md << "\n\n| SLO | predicted | measured | grade |\n|---|---|---|---|\n";
   for (const auto& row : rows)
     md << "| " << markdown(row.slo) << " | " << markdown(row.predicted + ": " + row.why) << " | "

@@ -282,7 +282,8 @@ json bulk_to_json(const RunRecord& r, BulkPart part) {
 json to_json(const RunRecord& r) {
   json j = head_to_json(r);
   for (BulkPart part : kBulkParts) j[bulk_key(part)] = bulk_to_json(r, part);
-  if (r.prediction) j["prediction"] = *r.prediction;  // optional: absent in records without one
+  if (r.prediction)
+    j["prediction"] = r.prediction->unpack();  // optional: absent in records without one
   return j;
 }
 

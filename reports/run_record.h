@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "reports/packed_json.h"
+
 namespace faultline::reports {
 
 using json = nlohmann::json;
@@ -114,7 +116,8 @@ struct RunRecord {
   // What `faultline plan` predicted before the faults (runner/plan's JSON:
   // verdict, ready_endpoints, pdbs, time, slos[{name, verdict, why,
   // predicted}], ...). Optional: older records and runs without one omit it.
-  std::optional<json> prediction;
+  // Packed: it is held from the preflight to the report and read only there.
+  std::optional<PackedJson> prediction;
   // A restore drill's record (runner/dr Drill::record): {backups, restores,
   // timeline=[{t, event}], disaster_t?, rto_s?, rpo_s?}. Hashes only, never
   // a Secret's value. Optional: runs without spec.dr omit it.

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "runner/observe/inline_vector.h"
+
 namespace faultline::observe {
 
 // The interned id of a zone name (added on first sight; never removed: a
@@ -92,7 +94,7 @@ class ZoneCounts {
   bool operator==(const std::map<std::string, int>& other) const { return to_map() == other; }
 
  private:
-  std::vector<detail::ZoneCount> entries_;  // sorted by zone name
+  InlineVector<detail::ZoneCount, 3> entries_;  // sorted by zone name; 3 zones inline
 };
 
 class ZoneSet {
@@ -115,7 +117,7 @@ class ZoneSet {
   bool operator==(const std::set<std::string>& other) const { return to_set() == other; }
 
  private:
-  std::vector<uint32_t> ids_;  // sorted by zone name
+  InlineVector<uint32_t, 4> ids_;  // sorted by zone name; 4 zones inline
 };
 
 }  // namespace faultline::observe

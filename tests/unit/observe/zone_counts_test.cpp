@@ -60,5 +60,37 @@ TEST(ZoneSet, ReadsLikeASetInZoneNameOrder) {
   EXPECT_FALSE(ZoneSet{}.size());
 }
 
+// Three zones (almost every cluster) are held in the object, more go to the
+// heap; either way they read, copy and move the same.
+TEST(ZoneCounts, ThreeZonesInlineMoreOnTheHeapReadTheSame) {
+  static_assert(sizeof(ZoneCounts) == 32, "3 zones inline, no heap block");
+  static_assert(sizeof(ZoneSet) == 24, "4 zones inline, no heap block");
+  std::map<std::string, int> want;
+  ZoneCounts c;
+  for (const char* z : {"zone-f", "zone-b", "zone-d", "zone-a", "zone-e", "zone-c", "zone-g"}) {
+    c[z] = static_cast<int>(want.size()) + 1;
+    want[z] = static_cast<int>(want.size()) + 1;
+    ZoneCounts copy = c;
+    EXPECT_EQ(copy, want) << "after " << z;
+    ZoneCounts moved = std::move(copy);
+    EXPECT_EQ(moved, c);
+    EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): a moved-from one is empty
+    copy = moved;               // and takes a value again
+    EXPECT_EQ(copy, want);
+  }
+  ZoneCounts small = {{"zone-b", 2}, {"zone-a", 1}};
+  small = c;  // inline takes a heap-held one
+  EXPECT_EQ(small, want);
+  c = ZoneCounts{{"zone-x", 9}};  // a heap-held one takes an inline one
+  EXPECT_EQ(c, (std::map<std::string, int>{{"zone-x", 9}}));
+  EXPECT_EQ(c.at("zone-x"), 9);
+  EXPECT_EQ(small.at("zone-g"), 7);
+
+  ZoneSet s;
+  for (const char* z : {"zone-e", "zone-a", "zone-d", "zone-b", "zone-c"}) s.insert(z);
+  ZoneSet s2 = s;
+  EXPECT_EQ(s2, (std::set<std::string>{"zone-a", "zone-b", "zone-c", "zone-d", "zone-e"}));
+}
+
 }  // namespace
 }  // namespace faultline::observe
