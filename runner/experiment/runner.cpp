@@ -640,7 +640,7 @@ int run(const RunOptions& o) {
     rec.abort = reports::AbortRecord{run.stop_reason(), run.now(), "",
                                      error == run.stop_reason() ? "" : error};
   if (observer) {
-    auto snap = observer->snapshot();
+    auto snap = observer->take_timeline();  // stopped above: nothing samples any more
     rec.series = observe::to_series(snap);
     for (const auto& s : rec.slos) {
       if (s.kind == "availability" && s.measured && !rec.availability_ratio)

@@ -55,6 +55,8 @@ class Observer {
 
   // A copy of the timeline (see Timeline::snapshot for `since`).
   TimelineSnapshot snapshot(double since = -std::numeric_limits<double>::infinity()) const;
+  // The whole timeline, moved out (Timeline::take); call after stop().
+  TimelineSnapshot take_timeline() { return timeline_.take(now()); }
   Timeline& timeline() { return timeline_; }
   // The pods and endpoints probes whose watch has not sampled yet.
   std::vector<std::string> timeline_unsampled() const { return timeline_.unsampled_state_probes(); }

@@ -161,6 +161,14 @@ TimelineSnapshot Timeline::snapshot(double since, double taken) const {
   return s;
 }
 
+TimelineSnapshot Timeline::take(double taken) {
+  std::lock_guard lock(mu_);
+  TimelineSnapshot s = std::move(data_);
+  data_ = TimelineSnapshot{};
+  s.taken = taken;
+  return s;
+}
+
 Timeline::Ratio Timeline::request_ratio(const std::string& probe, double from, double to) const {
   std::lock_guard lock(mu_);
   Ratio r;

@@ -158,6 +158,10 @@ class Timeline {
   // also keep the last sample before since: it is the state at since.
   TimelineSnapshot snapshot(double since = -std::numeric_limits<double>::infinity(),
                             double taken = 0) const;
+  // Everything, moved out: the timeline is empty afterwards. For the report,
+  // once nothing samples any more: a copy beside it was one more timeline
+  // (~3 MB at 10k pods, issue 14) at the run's end.
+  TimelineSnapshot take(double taken = 0);
 
   // Success ratio and count of the request samples with t in [from, to].
   struct Ratio {

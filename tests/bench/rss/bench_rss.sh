@@ -199,9 +199,10 @@ while kill -0 "$timer" 2>/dev/null; do
   [[ -z $runner ]] && runner=$(pgrep -P "$timer" | head -n 1 || true)
   if [[ -n $runner ]]; then
     # VmRSS, then what it is made of: RssAnon (heap, stacks), RssFile (the
-    # binary and its libraries), and the thread count.
-    sample=$(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2} /^Threads/ {n=$2}
-                  END {if (r) print r, a, f, n}' "/proc/$runner/status" 2>/dev/null || true)
+    # binary and its libraries), the thread count, and VmHWM (the peak so
+    # far: where it rises tells the 0.5 s a peak between two samples fell in).
+    sample=$(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2} /^Threads/ {n=$2} /^VmHWM/ {h=$2}
+                  END {if (r) print r, a, f, n, h}' "/proc/$runner/status" 2>/dev/null || true)
     [[ -n $sample ]] && echo "$(since "$t0") $sample" >>"$work/rss.txt"
   fi
   sleep 0.5
@@ -255,11 +256,21 @@ peak_phase=$(python3 - "$work/report/report.json" "$work/rss.txt" <<'PY' 2>/dev/
 import json, sys
 r = json.load(open(sys.argv[1]))
 samples = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
-t, kib, anon, file, threads = max(samples, key=lambda s: s[1])
-phase = next((p["name"] for p in r["phases"] if p["started"] <= t <= p["ended"] + 0.5), "?")
+t, kib, anon, file, threads, *_ = max(samples, key=lambda s: s[1])
+def phase_at(t):
+    return next((p["name"] for p in r["phases"] if p["started"] <= t <= p["ended"] + 0.5), "?")
 at = {p["name"]: max((s[1] for s in samples if p["started"] <= s[0] <= p["ended"]), default=0) for p in r["phases"]}
-print(f"{phase} (t={t:.1f}s: anon {int(anon) // 1024}, file {int(file) // 1024} MiB, {int(threads)} threads); by phase: "
-      + ", ".join(f"{n} {int(k) // 1024}" for n, k in at.items() if k) + " MiB")
+# The true peak (VmHWM) may fall between samples: the first sample that
+# shows the final high-water mark follows it.
+hwm = [s for s in samples if len(s) > 5]
+true_peak = ""
+if hwm:
+    top = max(s[5] for s in hwm)
+    i = next(i for i, s in enumerate(hwm) if s[5] == top)
+    since = hwm[i - 1][0] if i else 0.0
+    true_peak = f"; the peak ({int(top)} KiB) fell in t={since:.1f}-{hwm[i][0]:.1f}s ({phase_at(hwm[i][0])})"
+print(f"{phase_at(t)} (t={t:.1f}s: anon {int(anon) // 1024}, file {int(file) // 1024} MiB, {int(threads)} threads); by phase: "
+      + ", ".join(f"{n} {int(k) // 1024}" for n, k in at.items() if k) + " MiB" + true_peak)
 PY
 )
 

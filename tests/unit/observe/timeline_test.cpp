@@ -54,6 +54,28 @@ TEST(Timeline, SnapshotSinceKeepsTheStateInForceAtItsStart) {
   EXPECT_EQ(s.requests["http"][0].t, 4);
 }
 
+// The report's copy: everything moved out, the same as a snapshot of it,
+// and nothing left behind.
+TEST(Timeline, TakeMovesEverythingOutAndLeavesItEmpty) {
+  Timeline tl;
+  tl.declare("eps", SeriesKind::Endpoints);
+  tl.add("eps", eps(1, 3));
+  tl.add("eps", eps(2, 2));
+  tl.add("http", req(1, true));
+  tl.mark_fault_start(1.5);
+  auto copy = tl.snapshot(-std::numeric_limits<double>::infinity(), 7);
+  auto taken = tl.take(7);
+  EXPECT_EQ(taken.taken, 7);
+  ASSERT_EQ(taken.endpoints["eps"].size(), copy.endpoints["eps"].size());
+  EXPECT_EQ(taken.endpoints["eps"][1].ready_total, 2);
+  EXPECT_EQ(taken.requests["http"].size(), 1u);
+  EXPECT_EQ(taken.fault_start, 1.5);
+  auto left = tl.snapshot();
+  EXPECT_TRUE(left.endpoints.empty());
+  EXPECT_TRUE(left.requests.empty());
+  EXPECT_FALSE(left.fault_start);
+}
+
 TEST(Timeline, DeclaredProbesAppearBeforeTheirFirstSample) {
   Timeline tl;
   tl.declare("errors", SeriesKind::Values);
