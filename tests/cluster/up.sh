@@ -18,6 +18,7 @@
 # Lease writes/s, more than 2 cores carry beside a drill: nodes then miss
 # their grace, the node controller marks their pods Ready=False and a PDB
 # refuses every eviction. Large clusters pass --node-lease 40 (~100/s).
+# FAULTLINE_APISERVER_PROFILING=1 serves the API server's /debug/pprof (tests/bench/drain).
 # usage: up.sh [--state DIR] [--zones zone-a,zone-b,zone-c] [--nodes-per-zone 3]
 #              [--real-nodes-per-zone 0] [--node-lease 8]
 set -euo pipefail
@@ -35,7 +36,7 @@ while (($#)); do
     --real-nodes-per-zone) real_per_zone=$2; shift 2 ;;
     --node-lease) node_lease=$2; shift 2 ;;
     --name) state=$here/.state/$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "up.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -165,6 +166,10 @@ done
 curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null || fail "etcd not healthy after 30s"
 
 # --- kube-apiserver ---
+# /debug/pprof only on request (FAULTLINE_APISERVER_PROFILING=1: tests/bench/drain
+# profiles where the server's CPU goes during a drain).
+apiserver_profiling=false
+[[ ${FAULTLINE_APISERVER_PROFILING:-0} == 1 ]] && apiserver_profiling=true
 # Short default tolerations: pods leave a failed node in seconds, not 5 minutes.
 start kube-apiserver "$bin/kube-apiserver" \
   --etcd-servers="http://127.0.0.1:$etcd_port" \
@@ -174,7 +179,8 @@ start kube-apiserver "$bin/kube-apiserver" \
   --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --authorization-mode=Node,RBAC --service-cluster-ip-range="$service_cidr" \
-  --endpoint-reconciler-type=none --allow-privileged=true --profiling=false \
+  --endpoint-reconciler-type=none --allow-privileged=true \
+  --profiling="$apiserver_profiling" \
   --default-not-ready-toleration-seconds=5 --default-unreachable-toleration-seconds=5 \
   --kubelet-preferred-address-types=InternalIP,Hostname \
   --kubelet-client-certificate="$pki/kubelet-client.crt" --kubelet-client-key="$pki/kubelet-client.key"

@@ -10,13 +10,16 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runner/chaos/chaos.h"
+#include "tests/bench/drain/cpu_by_process.h"
 #include "tests/e2e/cluster_env.h"
 #include "tests/e2e/scale/drain_fixture.h"
 
 using namespace faultline;
+using namespace faultline::bench;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
@@ -25,6 +28,16 @@ namespace {
 struct Run {
   double seconds = 0, floor = 0;
   int min_ready = 0, evicted = 0;
+  std::string cpu;  // what the machine's CPU went to during the drain
+};
+
+struct BenchOptions {
+  // Where to write the API server's CPU profile of each drain (its first
+  // `profile_seconds`), or empty: needs a cluster started with
+  // FAULTLINE_APISERVER_PROFILING=1 (tests/cluster/up.sh).
+  std::string profile_dir;
+  int profile_seconds = 20;
+  size_t concurrency = chaos::ChaosOptions().concurrency;  // faultline's evictions in flight
 };
 
 double median(std::vector<double> v) {
@@ -34,12 +47,24 @@ double median(std::vector<double> v) {
                         : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-Run drain_once(bool ours, const testing::ScaleCluster& size) {
+Run drain_once(bool ours, const testing::ScaleCluster& size, const BenchOptions& bench, int round) {
   auto client = testing::cluster_client();
   testing::scale_up(client, size);
   testing::BudgetWatcher watcher(client);
   watcher.wait_synced();
   Run run;
+  std::thread profiler;
+  std::string profile_path;
+  if (!bench.profile_dir.empty()) {
+    profile_path = bench.profile_dir + "/apiserver-" + std::to_string(size.pods) + "-" +
+                   (ours ? "faultline" : "kubectl") + "-" + std::to_string(round) + ".pprof";
+    std::string command =
+        testing::kubectl_path() + " --kubeconfig " + testing::kubeconfig_path() +
+        " get --raw '/debug/pprof/profile?seconds=" + std::to_string(bench.profile_seconds) +
+        "' > " + profile_path;
+    profiler = std::thread([command] { testing::run(command); });
+  }
+  CpuSample cpu_before = sample_cpu();
   auto t0 = Clock::now();
   std::string selector = std::string("topology.kubernetes.io/zone=") + testing::kScaleZone;
   if (ours) {
@@ -49,12 +74,15 @@ Run drain_once(bool ours, const testing::ScaleCluster& size) {
     chaos::ChaosOptions o;
     o.run_id = "bench-drain";
     o.guards.namespaces = {testing::kScaleNamespace};
+    o.concurrency = bench.concurrency;
     chaos::Chaos c(client, journal, o);
     chaos::DrainOptions d;
     d.timeout = std::chrono::seconds(900);
     json r = c.drain_zone(testing::kScaleZone, d);
     run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     run.evicted = static_cast<int>(r["evicted"].size());
+    run.cpu = describe_cpu_between(cpu_before, sample_cpu());
+    if (profiler.joinable()) profiler.join();
     c.rollback(std::chrono::seconds(60));
     journal.close();
   } else {
@@ -66,6 +94,8 @@ Run drain_once(bool ours, const testing::ScaleCluster& size) {
       throw std::runtime_error("kubectl drain failed: " + out);
     run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     run.evicted = size.in_zone;
+    run.cpu = describe_cpu_between(cpu_before, sample_cpu());
+    if (profiler.joinable()) profiler.join();
     testing::run(k + "uncordon -l " + selector, &out);
   }
   testing::wait_scale_ready(client, size.pods, std::chrono::seconds(600));
@@ -82,6 +112,7 @@ int main(int argc, char** argv) {
   std::vector<int> sizes = {300, 900, 1500};
   int rounds = 2;
   std::string ready_delay = "5s";
+  BenchOptions bench;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--pods" && i + 1 < argc) {
@@ -96,9 +127,17 @@ int main(int argc, char** argv) {
       rounds = std::atoi(argv[++i]);
     } else if (a == "--ready-delay" && i + 1 < argc) {
       ready_delay = argv[++i];
+    } else if (a == "--apiserver-profile" && i + 1 < argc) {
+      bench.profile_dir = argv[++i];
+    } else if (a == "--concurrency" && i + 1 < argc) {
+      bench.concurrency = static_cast<size_t>(std::max(1, std::atoi(argv[++i])));
+    } else if (a == "--profile-seconds" && i + 1 < argc) {
+      bench.profile_seconds = std::atoi(argv[++i]);
     } else {
       std::fprintf(stderr,
-                   "usage: bench_drain [--pods 300,900,1500] [--rounds 2] [--ready-delay 5s]\n");
+                   "usage: bench_drain [--pods 300,900,1500] [--rounds 2] [--ready-delay 5s]\n"
+                   "                   [--concurrency 32] [--apiserver-profile DIR "
+                   "[--profile-seconds 20]]\n");
       return 2;
     }
   }
@@ -107,7 +146,7 @@ int main(int argc, char** argv) {
         "| pods | in zone | budget | round | tool | drain s | min Ready (bound) | PDB floor s | "
         "drain / floor |\n"
         "|---|---|---|---|---|---|---|---|---|\n");
-    std::vector<std::string> summary;
+    std::vector<std::string> summary, cpu_lines;
     for (int pods : sizes) {
       testing::ScaleCluster size;
       size.pods = pods;
@@ -118,13 +157,17 @@ int main(int argc, char** argv) {
       for (int r = 0; r < rounds; ++r) {
         for (int k = 0; k < 2; ++k) {
           bool mine = (r + k) % 2 == 0;  // alternate who goes first
-          Run run = drain_once(mine, size);
+          Run run = drain_once(mine, size, bench, r + 1);
           (mine ? ours : theirs).push_back(run.seconds);
           floors.push_back(run.floor);
           std::printf("| %d | %d | %d | %d | %s | %.1f | %d (%d) | %.1f | %.2f |\n", pods,
                       size.in_zone, budget, r + 1, mine ? "faultline" : "kubectl", run.seconds,
                       run.min_ready, pods - budget, run.floor,
                       run.floor > 0 ? run.seconds / run.floor : 0);
+          cpu_lines.push_back(std::to_string(pods) + " pods, round " + std::to_string(r + 1) +
+                              ", " + (mine ? "faultline" : "kubectl") + " (evicted " +
+                              std::to_string(run.evicted) + " of " + std::to_string(size.in_zone) +
+                              "): " + run.cpu);
           std::fflush(stdout);
         }
       }
@@ -143,6 +186,8 @@ int main(int argc, char** argv) {
     auto client = testing::cluster_client();
     testing::scale_down(client);
     for (const auto& s : summary) std::printf("%s\n", s.c_str());
+    std::printf("CPU during each drain (utime+stime by command, /proc):\n");
+    for (const auto& s : cpu_lines) std::printf("  %s\n", s.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_drain: %s\n", e.what());
     try {
