@@ -1,6 +1,7 @@
 #include "runner/observe/timeline.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace faultline::observe {
 namespace {
@@ -163,8 +164,7 @@ TimelineSnapshot Timeline::snapshot(double since, double taken) const {
 
 TimelineSnapshot Timeline::take(double taken) {
   std::lock_guard lock(mu_);
-  TimelineSnapshot s = std::move(data_);
-  data_ = TimelineSnapshot{};
+  TimelineSnapshot s = std::exchange(data_, {});
   s.taken = taken;
   return s;
 }

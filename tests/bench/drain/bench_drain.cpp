@@ -53,19 +53,25 @@ Run drain_once(bool ours, const testing::ScaleCluster& size, const BenchOptions&
   testing::BudgetWatcher watcher(client);
   watcher.wait_synced();
   Run run;
-  std::thread profiler;
-  std::string profile_path;
+  std::jthread profiler;  // joined on every path, a throwing drain included
   if (!bench.profile_dir.empty()) {
-    profile_path = bench.profile_dir + "/apiserver-" + std::to_string(size.pods) + "-" +
-                   (ours ? "faultline" : "kubectl") + "-" + std::to_string(round) + ".pprof";
+    std::string profile_path = bench.profile_dir + "/apiserver-" + std::to_string(size.pods) + "-" +
+                               (ours ? "faultline" : "kubectl") + "-" + std::to_string(round) +
+                               ".pprof";
     std::string command =
         testing::kubectl_path() + " --kubeconfig " + testing::kubeconfig_path() +
         " get --raw '/debug/pprof/profile?seconds=" + std::to_string(bench.profile_seconds) +
         "' > " + profile_path;
-    profiler = std::thread([command] { testing::run(command); });
+    profiler = std::jthread([command] { testing::run(command); });
   }
   CpuSample cpu_before = sample_cpu();
   auto t0 = Clock::now();
+  // The drain is over: its time and CPU, before the tool's own clean-up.
+  auto finished = [&] {
+    run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    run.cpu = describe_cpu_between(cpu_before, sample_cpu());
+    if (profiler.joinable()) profiler.join();
+  };
   std::string selector = std::string("topology.kubernetes.io/zone=") + testing::kScaleZone;
   if (ours) {
     chaos::ensure_namespace(client, "faultline");
@@ -79,10 +85,8 @@ Run drain_once(bool ours, const testing::ScaleCluster& size, const BenchOptions&
     chaos::DrainOptions d;
     d.timeout = std::chrono::seconds(900);
     json r = c.drain_zone(testing::kScaleZone, d);
-    run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    finished();
     run.evicted = static_cast<int>(r["evicted"].size());
-    run.cpu = describe_cpu_between(cpu_before, sample_cpu());
-    if (profiler.joinable()) profiler.join();
     c.rollback(std::chrono::seconds(60));
     journal.close();
   } else {
@@ -92,10 +96,8 @@ Run drain_once(bool ours, const testing::ScaleCluster& size, const BenchOptions&
                          " --ignore-daemonsets --delete-emptydir-data --timeout=900s",
                      &out) != 0)
       throw std::runtime_error("kubectl drain failed: " + out);
-    run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    finished();
     run.evicted = size.in_zone;
-    run.cpu = describe_cpu_between(cpu_before, sample_cpu());
-    if (profiler.joinable()) profiler.join();
     testing::run(k + "uncordon -l " + selector, &out);
   }
   testing::wait_scale_ready(client, size.pods, std::chrono::seconds(600));
